@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { LeakwatchError } from '@leakwatch/errors';
+import {
+  booleanString,
+  checkSharedEnv,
+  fingerprintKeysEnv,
+  kafkaEnv,
+  parseEnv,
+  parseFingerprintKeys,
+  redisEnv,
+  toRedisSettings,
+} from './index.js';
+
+const key32 = Buffer.alloc(32, 7).toString('base64');
+
+describe('parseEnv', () => {
+  const schema = z
+    .object({ ...kafkaEnv, ...redisEnv, ...fingerprintKeysEnv, FLAG: booleanString(false) })
+    .superRefine(checkSharedEnv);
+
+  it('lists every problem in one error', () => {
+    let error: unknown;
+    try {
+      parseEnv(schema, {
+        LEAKWATCH_KAFKA_BROKERS: 'no-port',
+        LEAKWATCH_REDIS_URL: 'http://x',
+        LEAKWATCH_FINGERPRINT_KEYS: 'k1:c2hvcnQ=',
+        FLAG: 'yes',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LeakwatchError);
+    const message = (error as LeakwatchError).message;
+    expect((error as LeakwatchError).code).toBe('CONFIG_INVALID');
+    expect(message).toContain('LEAKWATCH_KAFKA_BROKERS');
+    expect(message).toContain('LEAKWATCH_REDIS_URL');
+    expect(message).toContain('needs at least 32');
+    expect(message).toContain('FLAG');
+    expect(message).toMatch(/4 problems/);
+  });
+
+  it('reads booleans as "true"/"false" only, never coerced', () => {
+    const env = { LEAKWATCH_FINGERPRINT_KEYS: `k1:${key32}` };
+    expect(parseEnv(schema, { ...env, FLAG: 'false' }).FLAG).toBe(false);
+    expect(parseEnv(schema, { ...env, FLAG: 'true' }).FLAG).toBe(true);
+    expect(parseEnv(schema, env).FLAG).toBe(false);
+  });
+
+  it('refuses Redis URL and cluster nodes together, and defaults to the local stack', () => {
+    expect(() =>
+      parseEnv(schema, {
+        LEAKWATCH_FINGERPRINT_KEYS: `k1:${key32}`,
+        LEAKWATCH_REDIS_URL: 'redis://a:1',
+        LEAKWATCH_REDIS_CLUSTER_NODES: 'a:1,b:2',
+      }),
+    ).toThrow(/not both/);
+    const parsed = parseEnv(schema, { LEAKWATCH_FINGERPRINT_KEYS: `k1:${key32}` });
+    expect(parsed.LEAKWATCH_KAFKA_BROKERS).toEqual(['127.0.0.1:19092']);
+    expect(toRedisSettings(parsed)).toMatchObject({ mode: 'single', url: 'redis://127.0.0.1:16379' });
+  });
+});
+
+describe('parseFingerprintKeys', () => {
+  it('keeps order (first is current) and decodes base64 and base64url', () => {
+    const url = Buffer.alloc(40, 0xfb).toString('base64url');
+    const keys = parseFingerprintKeys(`k2:${key32}, k1:${url}`);
+    expect(Array.isArray(keys)).toBe(true);
+    if (typeof keys === 'string') throw new Error(keys);
+    expect(keys.map((k) => k.keyId)).toEqual(['k2', 'k1']);
+    expect(keys[1]?.key.length).toBe(40);
+  });
+
+  it('names every bad key without echoing key bytes', () => {
+    const problems = parseFingerprintKeys('k1:c2hvcnQ=,k1:' + key32 + ',:abc,k3:!!!');
+    expect(problems).toContain('k1": 5 bytes');
+    expect(problems).toContain('listed twice');
+    expect(problems).toContain('key #3');
+    expect(problems).toContain('k3": not base64');
+    expect(problems).not.toContain('c2hvcnQ');
+  });
+});
