@@ -24,6 +24,7 @@ export const ErrorCodes = {
   UNKNOWN_KEY_ID: { retryable: false, description: 'fingerprint key id is not active here' },
   // files and commands
   FILE_UNREADABLE: { retryable: false, description: 'an input file cannot be read or parsed' },
+  FILE_UNWRITABLE: { retryable: false, description: 'an output file cannot be created or written' },
   MANIFEST_INVALID: { retryable: false, description: 'an incident manifest is malformed' },
   CARDS_FILE_INVALID: { retryable: false, description: 'a cards file has no usable card column' },
   RULES_INVALID: { retryable: false, description: 'a rules file is malformed' },
