@@ -1,0 +1,312 @@
+import { readFile } from 'node:fs/promises';
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { isLeakwatchError, type LeakwatchError } from '@leakwatch/errors';
+import { SEVERITIES } from '@leakwatch/rules';
+import {
+  UNROUTED_PARTNER_ID,
+  compareSeverity,
+  createPartnerRouter,
+  loadPartners,
+  meetsMinSeverity,
+  parsePartners,
+  partnersFromObject,
+  type Partner,
+} from './index.js';
+
+const exampleFile = new URL('../example.partners.yaml', import.meta.url);
+const secret = 'whsec_0123456789abcdef';
+
+function partnersError(run: () => unknown): LeakwatchError {
+  try {
+    run();
+  } catch (error) {
+    if (isLeakwatchError(error, 'PARTNERS_INVALID')) return error;
+    throw error;
+  }
+  throw new Error('expected PARTNERS_INVALID');
+}
+
+function partner(partnerId: string, binPrefixes: string[]): Partner {
+  return {
+    partnerId,
+    name: partnerId,
+    country: null,
+    binPrefixes,
+    minSeverity: 'LOW',
+    delivery: { kafka: { topic: `partner.${partnerId}.alerts.v1` }, webhook: null },
+  };
+}
+
+describe('the example partners file', () => {
+  it('loads, with the webhook secret from the environment', async () => {
+    const text = await readFile(exampleFile, 'utf8');
+    const router = parsePartners(text, 'example.partners.yaml', {
+      env: { LEAKWATCH_WEBHOOK_SECRET_FUJI_BANK: secret },
+    });
+    expect(router.partners.map((p) => p.partnerId)).toEqual(['sakura-card', 'fuji-bank']);
+    expect(router.partner('sakura-card')).toMatchObject({
+      country: 'JP',
+      minSeverity: 'MEDIUM',
+      delivery: { kafka: { topic: 'partner.sakura-card.alerts.v1' }, webhook: null },
+    });
+    expect(router.partner('fuji-bank')).toMatchObject({
+      minSeverity: 'LOW',
+      delivery: {
+        kafka: { topic: 'fuji.fraud-alerts' },
+        webhook: {
+          url: 'https://alerts.fuji-bank.example/leakwatch',
+          secrets: [secret],
+          timeoutMs: 5000,
+          maxAttempts: 8,
+        },
+      },
+    });
+    expect(router.route('45391285')?.partnerId).toBe('fuji-bank');
+    expect(router.route('45391275')?.partnerId).toBe('sakura-card');
+  });
+
+  it('names the missing environment variable, without it', () => {
+    return expect(loadPartners(exampleFile.pathname)).rejects.toMatchObject({
+      code: 'PARTNERS_INVALID',
+      message: expect.stringContaining(
+        'partners[1].delivery.webhook.secrets[0]: environment variable LEAKWATCH_WEBHOOK_SECRET_FUJI_BANK is not set',
+      ),
+    });
+  });
+});
+
+describe('partners file validation', () => {
+  it('applies defaults: minSeverity LOW, kafka off, no country, webhook timeouts', () => {
+    const router = partnersFromObject(
+      {
+        partners: [
+          {
+            partnerId: 'acme',
+            name: 'Acme',
+            binPrefixes: ['411111'],
+            delivery: { webhook: { url: 'https://acme.example/hook', secrets: [secret] } },
+          },
+        ],
+      },
+      't',
+    );
+    expect(router.partner('acme')).toEqual({
+      partnerId: 'acme',
+      name: 'Acme',
+      country: null,
+      binPrefixes: ['411111'],
+      minSeverity: 'LOW',
+      delivery: {
+        kafka: null,
+        webhook: { url: 'https://acme.example/hook', secrets: [secret], timeoutMs: 10_000, maxAttempts: 10 },
+      },
+    });
+  });
+
+  it('lists every problem with its path and never echoes a secret', () => {
+    const error = partnersError(() =>
+      parsePartners(
+        `
+partners:
+  - partnerId: Bad_Id
+    name: ''
+    binPrefixes: [411111, '12345', 'abcdef']
+    minSeverity: SEVERE
+    delivery: {}
+  - partnerId: unrouted
+    name: Reserved
+    country: jp
+    binPrefixes: []
+    delivery:
+      kafka: { topic: 'bad topic' }
+      webhook:
+        url: 'ftp://user:pw@example.com'
+        secrets: ['tooshort-secret', { env: MISSING_VAR }, 42]
+        timeoutMs: 5
+        extra: 1
+  - partnerId: ok
+    name: Ok
+    binPrefixes: ['411111']
+    delivery: { webhook: { url: 'not a url', secrets: [] } }
+`,
+        'bad.yaml',
+      ),
+    );
+    const problems = error.details?.['problems'] as { path: string; message: string }[];
+    expect(problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining([
+        'partners[0].partnerId',
+        'partners[0].name',
+        'partners[0].binPrefixes[0]',
+        'partners[0].binPrefixes[1]',
+        'partners[0].binPrefixes[2]',
+        'partners[0].minSeverity',
+        'partners[0].delivery',
+        'partners[1].partnerId',
+        'partners[1].country',
+        'partners[1].binPrefixes',
+        'partners[1].delivery.kafka.topic',
+        'partners[1].delivery.webhook.url',
+        'partners[1].delivery.webhook.secrets[0]',
+        'partners[1].delivery.webhook.secrets[1]',
+        'partners[1].delivery.webhook.secrets[2]',
+        'partners[1].delivery.webhook.timeoutMs',
+        'partners[1].delivery.webhook',
+        'partners[2].delivery.webhook.url',
+        'partners[2].delivery.webhook.secrets',
+      ]),
+    );
+    expect(error.message).toContain('must be a quoted string of 6-8 digits');
+    expect(error.message).toContain('"unrouted" is reserved');
+    expect(error.message).toContain('needs kafka, webhook or both');
+    expect(error.message).toContain('must not carry credentials');
+    expect(error.message).toContain('secret is 15 characters; needs at least 16');
+    expect(error.message).toContain('environment variable MISSING_VAR is not set');
+    expect(error.message).not.toContain('tooshort-secret');
+    expect(error.message).not.toContain(':pw@');
+    expect(JSON.stringify(error.details)).not.toContain('tooshort-secret');
+  });
+
+  it('refuses a BIN prefix claimed twice, a duplicate partnerId and a shared topic', () => {
+    const entry = (partnerId: string, binPrefixes: string[], topic?: string) => ({
+      partnerId,
+      name: partnerId,
+      binPrefixes,
+      delivery: { kafka: topic === undefined ? true : { topic } },
+    });
+    const error = partnersError(() =>
+      partnersFromObject(
+        {
+          partners: [
+            entry('a', ['411111', '4111112']),
+            entry('b', ['411111', '52000000', '52000000'], 'shared'),
+            entry('a', ['600000']),
+            entry('c', ['700000'], 'shared'),
+          ],
+        },
+        'dup.yaml',
+      ),
+    );
+    expect(error.message).toContain(
+      'partners[1].binPrefixes[0]: BIN prefix 411111 is already claimed by "a" (partners[0])',
+    );
+    expect(error.message).toContain('partners[1].binPrefixes[2]: BIN prefix 52000000 is listed twice');
+    expect(error.message).toContain('partners[2].partnerId: "a" is already used by partners[0]');
+    expect(error.message).toContain(
+      'partners[3].delivery.kafka: topic shared is already the topic of partners[1]',
+    );
+    // partners[2] "a" also claims the default topic partner.a.alerts.v1 of partners[0].
+    expect(error.message).toContain('(5 problems:');
+  });
+
+  it('lists YAML syntax errors and refuses unknown keys at the top', () => {
+    expect(partnersError(() => parsePartners('partners: [\n', 's.yaml')).message).toMatch(
+      /line \d+, column \d+/,
+    );
+    expect(partnersError(() => parsePartners('partner: []\n', 's.yaml')).message).toContain(
+      'Unrecognized key: "partner"',
+    );
+    expect(partnersError(() => parsePartners('', 's.yaml')).message).toContain('(file): is empty');
+  });
+
+  it('hides webhook secrets from JSON and util.inspect', () => {
+    const router = partnersFromObject(
+      {
+        partners: [
+          {
+            partnerId: 'acme',
+            name: 'Acme',
+            binPrefixes: ['411111'],
+            delivery: { webhook: { url: 'https://acme.example/hook', secrets: [secret] } },
+          },
+        ],
+      },
+      't',
+    );
+    const acme = router.partner('acme');
+    expect(acme?.delivery.webhook?.secrets).toEqual([secret]);
+    expect(JSON.stringify(router.partners)).not.toContain(secret);
+    expect(JSON.stringify(router.partners)).toContain('[REDACTED]');
+    expect(inspect(acme, { depth: 10 })).not.toContain(secret);
+  });
+
+  it('loads no partners without a file: everything is unrouted', async () => {
+    const router = await loadPartners(undefined);
+    expect(router.partners).toEqual([]);
+    expect(router.route('41111111')).toBeNull();
+    await expect(loadPartners('/nonexistent/partners.yaml')).rejects.toMatchObject({
+      code: 'FILE_UNREADABLE',
+    });
+  });
+});
+
+describe('createPartnerRouter', () => {
+  const router = createPartnerRouter([
+    partner('six', ['411111']),
+    partner('seven', ['4111112']),
+    partner('eight', ['41111123', '52000000']),
+  ]);
+
+  it('takes the longest matching prefix', () => {
+    expect(router.route('41111123')?.partnerId).toBe('eight');
+    expect(router.route('41111124')?.partnerId).toBe('seven');
+    expect(router.route('41111134')?.partnerId).toBe('six');
+    expect(router.route('411111')?.partnerId).toBe('six');
+    expect(router.route('4111112')?.partnerId).toBe('seven');
+    expect(router.route('52000000')?.partnerId).toBe('eight');
+  });
+
+  it('returns null (unrouted) when nothing matches or the BIN is too short', () => {
+    expect(router.route('41111200')).toBeNull();
+    expect(router.route('520000')).toBeNull(); // a 6-digit BIN cannot match an 8-digit prefix
+    expect(router.route('41111')).toBeNull();
+    expect(router.route('')).toBeNull();
+    expect(UNROUTED_PARTNER_ID).toBe('unrouted');
+  });
+
+  it('ignores digits beyond the eighth', () => {
+    expect(router.route('4111112399')?.partnerId).toBe('eight');
+  });
+
+  it('finds partners by id', () => {
+    expect(router.partner('seven')?.binPrefixes).toEqual(['4111112']);
+    expect(router.partner('nope')).toBeUndefined();
+  });
+
+  it('refuses partners that share a prefix or an id', () => {
+    expect(() => createPartnerRouter([partner('a', ['411111']), partner('b', ['411111'])])).toThrow(
+      /claimed by both "a" and "b"/,
+    );
+    expect(() => createPartnerRouter([partner('a', ['411111']), partner('a', ['511111'])])).toThrow(
+      /used twice/,
+    );
+    expect(() => createPartnerRouter([partner('a', ['41111'])])).toThrow(/6-8 digits/);
+  });
+
+  it('routes a million BINs quickly (three Map probes at most)', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => partner(`p${i}`, [String(40000000 + i * 7)]));
+    const big = createPartnerRouter(many);
+    const started = performance.now();
+    let hits = 0;
+    for (let i = 0; i < 1_000_000; i++) if (big.route(String(40000000 + (i % 20000))) !== null) hits++;
+    expect(hits).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('severity helpers', () => {
+  it('orders LOW < MEDIUM < HIGH < CRITICAL', () => {
+    expect(compareSeverity('LOW', 'CRITICAL')).toBeLessThan(0);
+    expect(compareSeverity('HIGH', 'HIGH')).toBe(0);
+    expect(compareSeverity('CRITICAL', 'MEDIUM')).toBeGreaterThan(0);
+  });
+
+  it('meetsMinSeverity is inclusive', () => {
+    for (const [i, severity] of SEVERITIES.entries()) {
+      for (const [j, min] of SEVERITIES.entries()) {
+        expect(meetsMinSeverity(severity, min), `${severity} vs ${min}`).toBe(i >= j);
+      }
+    }
+  });
+});
