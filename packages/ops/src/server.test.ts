@@ -1,0 +1,59 @@
+import { Counter } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '@leakwatch/logger';
+import { createMetricsRegistry, createOpsServer, type OpsServer } from './index.js';
+
+let server: OpsServer | undefined;
+afterEach(async () => {
+  await server?.close();
+});
+
+describe('ops server', () => {
+  it('serves metrics with the leakwatch_ prefix, liveness, and readiness that can fail', async () => {
+    const registry = createMetricsRegistry('test');
+    new Counter({ name: 'leakwatch_things_total', help: 'things', registers: [registry] }).inc(3);
+    let ready = false;
+    server = createOpsServer({
+      port: 0,
+      host: '127.0.0.1',
+      registry,
+      logger: silentLogger(),
+      readiness: () => ({
+        ready,
+        checks: [{ name: 'redis', ok: ready, detail: ready ? 'ok' : 'ECONNREFUSED' }],
+      }),
+    });
+    const port = await server.start();
+    const base = `http://127.0.0.1:${port}`;
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('leakwatch_things_total{service="test"} 3');
+    expect(metrics).toContain('leakwatch_process_cpu_user_seconds_total');
+    expect(metrics).not.toMatch(/^(?!#)(?!leakwatch_)\w+/m);
+
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({
+      ready: false,
+      checks: [{ name: 'redis', detail: 'ECONNREFUSED' }],
+    });
+    ready = true;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('closes idempotently', async () => {
+    server = createOpsServer({
+      port: 0,
+      host: '127.0.0.1',
+      registry: createMetricsRegistry('t2', { processMetrics: false }),
+      logger: silentLogger(),
+      readiness: () => ({ ready: true, checks: [] }),
+    });
+    await server.start();
+    const first = server.close();
+    expect(server.close()).toBe(first);
+    await first;
+  });
+});

@@ -1,0 +1,95 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@leakwatch/logger';
+import type { Registry } from 'prom-client';
+
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: ReadinessCheck[];
+}
+
+export interface OpsServerOptions {
+  port: number;
+  host?: string;
+  registry: Registry;
+  /** Connected and working? Called on every /readyz. */
+  readiness: () => ReadinessReport | Promise<ReadinessReport>;
+  logger: Logger;
+}
+
+export interface OpsServer {
+  start(): Promise<number>;
+  close(): Promise<void>;
+  readonly port: number | undefined;
+}
+
+/**
+ * /metrics (Prometheus text), /healthz (the process is alive and its event loop turns) and
+ * /readyz (200 only when every dependency is connected and the work is flowing; 503 with the
+ * failing checks otherwise, so an orchestrator stops routing and an operator sees why).
+ */
+export function createOpsServer(options: OpsServerOptions): OpsServer {
+  let server: Server | undefined;
+  let closing: Promise<void> | undefined;
+  let port: number | undefined;
+
+  const handler = async (url: string): Promise<{ status: number; type: string; body: string }> => {
+    switch (url.split('?')[0]) {
+      case '/metrics':
+        return { status: 200, type: options.registry.contentType, body: await options.registry.metrics() };
+      case '/healthz':
+        return { status: 200, type: 'application/json', body: '{"status":"alive"}' };
+      case '/readyz': {
+        const report = await options.readiness();
+        return { status: report.ready ? 200 : 503, type: 'application/json', body: JSON.stringify(report) };
+      }
+      default:
+        return { status: 404, type: 'text/plain', body: 'not found: try /metrics, /healthz or /readyz\n' };
+    }
+  };
+
+  return {
+    get port() {
+      return port;
+    },
+    start() {
+      server = createServer((req, res) => {
+        handler(req.url ?? '/').then(
+          ({ status, type, body }) => {
+            res.writeHead(status, { 'content-type': type });
+            res.end(body);
+          },
+          (error: unknown) => {
+            options.logger.error({ err: error }, 'ops endpoint failed');
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end('internal error\n');
+          },
+        );
+      });
+      server.keepAliveTimeout = 5000;
+      const s = server;
+      return new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.listen({ port: options.port, host: options.host ?? '0.0.0.0' }, () => {
+          port = (s.address() as AddressInfo).port;
+          options.logger.info({ port }, 'serving /metrics, /healthz, /readyz');
+          resolve(port);
+        });
+      });
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

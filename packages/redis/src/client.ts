@@ -1,0 +1,38 @@
+import type { RedisSettings } from '@leakwatch/config';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisClient } from './runner.js';
+
+export interface RedisClientOptions {
+  connectionName: string;
+  /**
+   * Commands fail fast while Redis is down (instead of queueing without bound), so a caller
+   * sees REDIS_UNAVAILABLE, pauses and retries the whole batch.
+   */
+  maxRetriesPerRequest?: number;
+}
+
+/** A client for one Redis or a Cluster, from validated settings. Reconnects on its own. */
+export function createRedisClient(settings: RedisSettings, options: RedisClientOptions): RedisClient {
+  const common: RedisOptions = {
+    connectionName: options.connectionName,
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+    ...(settings.tls ? { tls: {} } : {}),
+  };
+  if (settings.mode === 'cluster') {
+    const clusterOptions: ClusterOptions = {
+      redisOptions: common,
+      clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+      slotsRefreshTimeout: 2000,
+    };
+    return new Cluster(
+      settings.nodes.map((node) => {
+        const [host, port] = node.split(':');
+        return { host: host as string, port: Number(port) };
+      }),
+      clusterOptions,
+    );
+  }
+  return new Redis(settings.url, common);
+}
