@@ -61,6 +61,7 @@ name = leakwatch-kafka
 appender.file.type = File
 appender.file.name = FILE
 appender.file.fileName = ${serverLog}
+appender.file.append = false
 appender.file.layout.type = PatternLayout
 appender.file.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = INFO

@@ -5,6 +5,8 @@ import { run } from './process.js';
 
 export type Log = (line: string) => void;
 
+const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8';
+
 /**
  * Runs Maven, turning its "Downloaded from central" lines into progress: the first run
  * fetches a few hundred MB, and a silent minute looks like a hang.
@@ -69,7 +71,12 @@ ${deps}
   await mavenWithProgress(
     options.what,
     options.dir,
-    ['dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`],
+    [
+      // pinned: newer plugin versions read the artifact's parent pom, which Apicurio's lacks on Central
+      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${staging}`,
+    ],
     options.log,
   );
   await writeFile(join(staging, '.complete'), new Date().toISOString());
@@ -103,7 +110,7 @@ export async function fetchArtifact(options: {
     options.what,
     options.dir,
     [
-      'dependency:copy',
+      `${DEPENDENCY_PLUGIN}:copy`,
       `-Dartifact=${options.coordinates}`,
       `-DoutputDirectory=${options.dir}`,
       '-Dmdep.stripVersion=false',

@@ -56,6 +56,9 @@ export const registryService: ServiceDefinition = {
         '-Dapicurio.rules.global.compatibility=BACKWARD',
         // a re-formatted but identical schema keeps its id
         '-Dapicurio.ccompat.use-canonical-hash=true',
+        // kept on disk, like Kafka's data: a registry that forgot its schemas (ids restart at 1)
+        // would make retained messages point at the wrong schema after a restart
+        `-Dapicurio.datasource.url=jdbc:h2:file:${join(l.home, 'db', 'registry')}`,
         '-jar',
         l.jar,
       ],
@@ -83,6 +86,6 @@ export const registryService: ServiceDefinition = {
     LEAKWATCH_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`,
   }),
   describe: (ports) =>
-    `http://127.0.0.1:${ports.registry}/apis/ccompat/v7, Apicurio Registry ${VERSIONS.apicurio} (in-memory)`,
+    `http://127.0.0.1:${ports.registry}/apis/ccompat/v7, Apicurio Registry ${VERSIONS.apicurio} (H2 file storage)`,
   startTimeoutMs: 120_000,
 };
