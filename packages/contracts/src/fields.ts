@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { isKnownCurrency } from './currency.js';
+
+/**
+ * Field schemas shared by the records. Every rule carries its own message, naming the rule only:
+ * messages end up in dead-letter headers and logs, so they never repeat the value.
+ */
+
+/** Earliest and latest instants accepted for event times: 2000-01-01 and 2100-01-01 (UTC). */
+export const EPOCH_MILLIS_MIN = Date.UTC(2000, 0, 1);
+export const EPOCH_MILLIS_MAX = Date.UTC(2100, 0, 1);
+const BOUNDS_MESSAGE =
+  'must be epoch milliseconds between 2000-01-01 and 2100-01-01 (seconds or microseconds sent?)';
+
+/** A nullable field whose absence (JSON may leave it out) reads as null. */
+export function nullable<S extends z.ZodType<unknown>>(schema: S) {
+  return schema.nullable().default(null);
+}
+
+/** A non-empty string of at most `max` characters. */
+export function text(max: number) {
+  return z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+}
+
+/** Epoch milliseconds as a number: whole, and inside {@link EPOCH_MILLIS_MIN}..{@link EPOCH_MILLIS_MAX}. */
+export function epochMillis() {
+  return z
+    .number()
+    .int('must be whole epoch milliseconds')
+    .min(EPOCH_MILLIS_MIN, BOUNDS_MESSAGE)
+    .max(EPOCH_MILLIS_MAX, BOUNDS_MESSAGE);
+}
+
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))$/;
+
+/**
+ * Reads an ISO-8601 date-time with a zone (`Z` or an offset) as epoch milliseconds, or NaN.
+ * Stricter than `Date.parse`, which reads 2024-02-30 as March 1st and zone-less times as local.
+ */
+export function parseIsoDateTime(value: string): number {
+  const m = ISO_DATE_TIME.exec(value);
+  if (!m) return NaN;
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return NaN;
+  if (hour > 23 || minute > 59 || second > 59) return NaN;
+  let offsetMinutes = 0;
+  if (m[8] !== undefined) {
+    const offsetHours = Number(m[9]);
+    const offsetMins = Number(m[10]);
+    if (offsetHours > 23 || offsetMins > 59) return NaN;
+    offsetMinutes = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+}
+
+/**
+ * An event time that JSON may send as an ISO-8601 string and Avro decoders may hand over as a
+ * Date (logical-type options): all are normalised to epoch milliseconds.
+ */
+export function epochMillisOrIso() {
+  return z
+    .union([z.number(), z.string(), z.date()], {
+      error: 'must be epoch milliseconds or an ISO-8601 date-time with a zone',
+    })
+    .transform((value, ctx) => {
+      let millis: number;
+      if (typeof value === 'number') millis = value;
+      else if (value instanceof Date) millis = value.getTime();
+      else {
+        millis = parseIsoDateTime(value);
+        if (Number.isNaN(millis)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be an ISO-8601 date-time with a zone, e.g. 2025-05-01T09:30:00+09:00',
+          });
+          return z.NEVER;
+        }
+      }
+      if (!Number.isSafeInteger(millis)) {
+        ctx.addIssue({ code: 'custom', message: 'must be whole epoch milliseconds' });
+        return z.NEVER;
+      }
+      if (millis < EPOCH_MILLIS_MIN || millis > EPOCH_MILLIS_MAX) {
+        ctx.addIssue({ code: 'custom', message: BOUNDS_MESSAGE });
+        return z.NEVER;
+      }
+      return millis;
+    });
+}
+
+/** A whole number of minor units, never negative. */
+export function amountMinor() {
+  return z
+    .number()
+    .int('must be a whole number of minor units')
+    .min(0, 'must not be negative')
+    .max(Number.MAX_SAFE_INTEGER, 'is too large');
+}
+
+export function currency() {
+  return z
+    .string()
+    .regex(/^[A-Z]{3}$/, { message: 'must be three capital letters (ISO 4217 alpha-3)', abort: true })
+    .refine(isKnownCurrency, 'is not a known ISO 4217 currency code');
+}
+
+export function mcc() {
+  return z.string().regex(/^\d{4}$/, 'must be 4 digits (merchant category code)');
+}
+
+export function country() {
+  return z.string().regex(/^[A-Z]{2}$/, 'must be two capital letters (ISO 3166-1 alpha-2)');
+}
+
+/** A keyed fingerprint: HMAC-SHA256 in base64url without padding. */
+export function fingerprint() {
+  return z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 characters of base64url (HMAC-SHA256)');
+}
+
+/** Same rule as LEAKWATCH_FINGERPRINT_KEYS key ids. */
+export function keyId() {
+  return z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 . _ -');
+}
+
+export function bin() {
+  return z.string().regex(/^\d{6,8}$/, 'must be 6 to 8 digits');
+}
+
+export function last4() {
+  return z.string().regex(/^\d{4}$/, 'must be 4 digits');
+}
+
+/** A card expiry month as `YYYY-MM`. */
+export function expiry() {
+  return z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+}

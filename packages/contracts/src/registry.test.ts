@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { isLeakwatchError } from '@leakwatch/errors';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthorizationDecoder } from './decoder.js';
+import { confluentFrame } from './encoder.js';
+import { createSchemaRegistry, isSchemaNotFound, valueSubject } from './registry.js';
+
+function responseError(status: number, message: string): Error {
+  return Object.assign(new Error(`Confluent_Schema_Registry - ${message}`), {
+    name: 'ResponseError',
+    status,
+  });
+}
+
+describe('isSchemaNotFound', () => {
+  it("is the registry's own 404 answer naming the id, nothing else", () => {
+    expect(isSchemaNotFound(responseError(404, "No content with ID '7' was found."), 7)).toBe(true);
+    expect(isSchemaNotFound(responseError(404, 'Schema 7 not found'), 7)).toBe(true);
+    expect(isSchemaNotFound(responseError(404, 'Schema 7 not found'))).toBe(true);
+    // another id, or a 404 from something that is not the registry API
+    expect(isSchemaNotFound(responseError(404, 'Schema 77 not found'), 7)).toBe(false);
+    expect(isSchemaNotFound(responseError(404, 'Error, status 404'), 7)).toBe(false);
+    expect(isSchemaNotFound(responseError(404, 'HTTP 404 Not Found'), 404)).toBe(false);
+    expect(isSchemaNotFound(responseError(400, 'Error, status 400: connect ECONNREFUSED'), 7)).toBe(false);
+    expect(isSchemaNotFound(new Error('Schema 7 not found'), 7)).toBe(false);
+  });
+});
+
+describe('valueSubject', () => {
+  it('follows TopicNameStrategy', () => {
+    expect(valueSubject('card.alerts.v1')).toBe('card.alerts.v1-value');
+  });
+});
+
+describe('createSchemaRegistry', () => {
+  // a port that accepts connections and never answers: a registry stuck in a GC pause
+  let server: Server;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+    await once(server, 'close');
+  });
+
+  it('times requests out, so a silent registry counts as unavailable', async () => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const registry = createSchemaRegistry({ url: `http://127.0.0.1:${address.port}`, requestTimeoutMs: 100 });
+    // the decoder's own deadline is far away: the request timeout must be what ends the wait
+    const decoder = createAuthorizationDecoder({ registry, lookupTimeoutMs: 60_000 });
+    const started = Date.now();
+    let error: unknown;
+    try {
+      await decoder.decode(confluentFrame(5, Buffer.from([2])));
+    } catch (e) {
+      error = e;
+    }
+    expect(isLeakwatchError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toContain('Timeout (100ms)');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

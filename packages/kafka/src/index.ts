@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import type { KafkaSettings } from '@leakwatch/config';
+import { LeakwatchError } from '@leakwatch/errors';
+import type { Logger } from '@leakwatch/logger';
+import { Kafka, logLevel, type ITopicConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose own logs go through our pino logger (so redaction applies). */
+export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  const sasl: SASLOptions | undefined = settings.sasl
+    ? ({
+        mechanism: settings.sasl.mechanism,
+        username: settings.sasl.username,
+        password: settings.sasl.password,
+      } as SASLOptions)
+    : undefined;
+  let ssl: boolean | { ca: string[] } = settings.ssl;
+  if (settings.ssl && settings.sslCaFile) {
+    try {
+      ssl = { ca: [readFileSync(settings.sslCaFile, 'utf8')] };
+    } catch (error) {
+      throw new LeakwatchError(
+        'CONFIG_INVALID',
+        `LEAKWATCH_KAFKA_SSL_CA_FILE: cannot read ${settings.sslCaFile}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    ssl,
+    ...(sasl ? { sasl } : {}),
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...extra } = log;
+        kafkaLogger[LEVELS[level] ?? 'info'](extra, message);
+      },
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions?: number;
+  compacted?: boolean;
+}
+
+/**
+ * Creates the topics that do not exist yet (never alters existing ones). Production clusters
+ * usually manage topics elsewhere; this keeps a fresh environment one command away.
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly TopicSpec[],
+  defaultPartitions = 6,
+): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing: ITopicConfig[] = topics
+      .filter((t) => !existing.has(t.topic))
+      .map((t) => ({
+        topic: t.topic,
+        numPartitions: t.numPartitions ?? defaultPartitions,
+        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      }));
+    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    return missing.map((t) => t.topic);
+  } catch (error) {
+    throw new LeakwatchError('KAFKA_UNAVAILABLE', `could not create topics: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,77 @@
+import { maskPan, normalizePan, schemeOf, type Keyring, type KeyedFingerprint } from '@leakwatch/card';
+import type { ErrorCode } from '@leakwatch/errors';
+
+/** The card fields of a validated CardAuthorization. */
+export interface AuthorizationCard {
+  pan: string | null;
+  fingerprint: string | null;
+  keyId: string | null;
+  bin: string | null;
+  last4: string | null;
+  expiry: string | null;
+}
+
+/** A card as Leakwatch handles it: fingerprints, never the PAN. */
+export interface ResolvedCard {
+  /** Fingerprints to look up: one per active key for a PAN, the given one otherwise. */
+  fingerprints: readonly KeyedFingerprint[];
+  /** The fingerprint alerts are keyed by: under the current key when the PAN was given. */
+  primary: KeyedFingerprint;
+  bin: string;
+  last4: string;
+  scheme: string;
+  expiry: string | null;
+}
+
+export type ResolveResult =
+  { ok: true; card: ResolvedCard } | { ok: false; code: ErrorCode; message: string };
+
+/**
+ * Turns the card of an authorization into fingerprints. The PAN is hashed here and goes no
+ * further: nothing downstream of this function ever sees it.
+ */
+export function resolveCard(card: AuthorizationCard, keyring: Keyring): ResolveResult {
+  if (card.pan !== null) {
+    const pan = normalizePan(card.pan);
+    if (!pan.ok) return { ok: false, code: 'INVALID_PAN', message: `card.pan: ${pan.reason}` };
+    const fingerprints = keyring.fingerprintAll(pan.pan);
+    const masked = maskPan(pan.pan);
+    return {
+      ok: true,
+      card: {
+        fingerprints,
+        primary: fingerprints[0] as KeyedFingerprint,
+        bin: masked.bin,
+        last4: masked.last4,
+        scheme: schemeOf(pan.pan),
+        expiry: card.expiry,
+      },
+    };
+  }
+  if (card.fingerprint !== null && card.keyId !== null && card.bin !== null && card.last4 !== null) {
+    if (!keyring.has(card.keyId)) {
+      return {
+        ok: false,
+        code: 'UNKNOWN_KEY_ID',
+        message: `card.keyId "${card.keyId.slice(0, 32)}" is not an active key`,
+      };
+    }
+    const keyed = { keyId: card.keyId, fingerprint: card.fingerprint };
+    return {
+      ok: true,
+      card: {
+        fingerprints: [keyed],
+        primary: keyed,
+        bin: card.bin,
+        last4: card.last4,
+        scheme: schemeOf(card.bin),
+        expiry: card.expiry,
+      },
+    };
+  }
+  return {
+    ok: false,
+    code: 'VALIDATION_FAILED',
+    message: 'card: needs pan, or fingerprint with keyId, bin and last4',
+  };
+}

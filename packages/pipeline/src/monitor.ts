@@ -1,0 +1,328 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError, isRetryable, LeakwatchError, type ErrorCode } from '@leakwatch/errors';
+import type { Logger } from '@leakwatch/logger';
+import { meetsMinSeverity } from '@leakwatch/partners';
+import type { RuleSet } from '@leakwatch/rules';
+import { Partitioners, type Batch, type Consumer, type Kafka, type Message, type Producer } from 'kafkajs';
+import { deadLetterHeaders } from './dead-letter.js';
+import type { MonitorMetrics } from './metrics.js';
+import { processBatch, type BatchDependencies, type BatchOutcome } from './process-batch.js';
+import type { InboundMessage, SuspiciousChargeAlert } from './types.js';
+
+export interface MonitorTopics {
+  authorizations: string;
+  alerts: string;
+  deadLetters: string;
+}
+
+export interface MonitorOptions {
+  kafka: Kafka;
+  topics: MonitorTopics;
+  groupId: string;
+  dependencies: Omit<BatchDependencies, 'ruleSet'>;
+  /** The rule set in force (hot-reloaded); read once per batch. */
+  ruleSet: () => RuleSet;
+  encodeAlert: (alert: SuspiciousChargeAlert, topic: string) => Buffer;
+  metrics: MonitorMetrics;
+  logger: Logger;
+  /** Input partitions processed side by side (order within a partition is always kept). */
+  partitionsConsumedConcurrently?: number;
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+}
+
+/**
+ * Lifecycle: idle → starting → running ⇄ retrying → stopping → stopped. `retrying` means some
+ * partition is paused on a dependency that can heal; /readyz reports it.
+ */
+export type MonitorState = 'idle' | 'starting' | 'running' | 'retrying' | 'stopping' | 'stopped';
+
+/**
+ * Reads authorizations, publishes alerts and dead letters, and commits a partition's offsets
+ * only after Kafka acknowledged every record the batch produced. A failure that can heal
+ * (Redis, registry, Kafka) pauses that partition and retries the same batch with backoff; a
+ * stop during a retry leaves the batch uncommitted, to be redelivered.
+ */
+export class AuthorizationMonitor {
+  readonly #options: MonitorOptions;
+  readonly #consumer: Consumer;
+  readonly #producer: Producer;
+  readonly #retrying = new Map<number, { since: number; error: string }>();
+  #state: MonitorState = 'idle';
+  #closing: Promise<void> | undefined;
+  #lastError: string | undefined;
+
+  constructor(options: MonitorOptions) {
+    this.#options = options;
+    this.#consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      allowAutoTopicCreation: false,
+    });
+    this.#producer = options.kafka.producer({
+      // murmur2, as Java clients: one card's alerts land in the same partition whoever produces
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      maxInFlightRequests: 5,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+  }
+
+  get state(): MonitorState {
+    return this.#state;
+  }
+
+  /** For /readyz: joined and consuming, and no partition paused on a failing dependency. */
+  readiness(): { ok: boolean; detail: string } {
+    if (this.#state === 'running') return { ok: true, detail: 'consuming' };
+    if (this.#state === 'retrying') {
+      const [partition, info] = [...this.#retrying.entries()][0] ?? [];
+      return {
+        ok: false,
+        detail: `partition ${partition} retrying since ${new Date(info?.since ?? 0).toISOString()}: ${info?.error}`,
+      };
+    }
+    return { ok: false, detail: this.#state + (this.#lastError ? `: ${this.#lastError}` : '') };
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'idle')
+      throw new LeakwatchError('INTERNAL', `monitor cannot start from state ${this.#state}`);
+    this.#state = 'starting';
+    const { topics, logger } = this.#options;
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
+      logger.info(
+        { memberId: payload.memberId, assignment: payload.memberAssignment },
+        'joined consumer group',
+      );
+      if (this.#state === 'starting') this.#state = this.#retrying.size > 0 ? 'retrying' : 'running';
+    });
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#lastError = describeError(payload.error);
+      logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    });
+    await this.#producer.connect();
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic: topics.authorizations, fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        await this.#handleBatch(batch, heartbeat, () => isRunning() && !isStale());
+      },
+    });
+    logger.info({ topic: topics.authorizations, groupId: this.#options.groupId }, 'monitor consuming');
+  }
+
+  async #handleBatch(batch: Batch, heartbeat: () => Promise<void>, active: () => boolean): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const { metrics, logger } = this.#options;
+    const messages: InboundMessage[] = batch.messages.map((m) => ({
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      timestamp: m.timestamp,
+    }));
+    let delay = this.#options.retryInitialMs ?? 200;
+    for (let attempt = 1; ; attempt++) {
+      if (!active()) return; // stopping or rebalanced: leave the batch uncommitted
+      const started = performance.now();
+      try {
+        const outcome = await this.#processIsolating(messages);
+        await this.#publish(batch.partition, outcome);
+        await this.#commit(batch.topic, batch.partition, batch.lastOffset());
+        this.#recover(batch.partition);
+        this.#record(batch, outcome, performance.now() - started);
+        return;
+      } catch (error) {
+        const code: ErrorCode = error instanceof LeakwatchError ? error.code : 'KAFKA_UNAVAILABLE';
+        this.#lastError = describeError(error);
+        if (!this.#retrying.has(batch.partition)) {
+          this.#retrying.set(batch.partition, { since: Date.now(), error: this.#lastError });
+          metrics.paused.set(this.#retrying.size);
+        }
+        if (this.#state === 'running') this.#state = 'retrying';
+        metrics.retries.inc({ reason: code });
+        logger.warn(
+          {
+            err: error,
+            partition: batch.partition,
+            firstOffset: batch.firstOffset(),
+            attempt,
+            retryInMs: delay,
+          },
+          'batch failed on a dependency; pausing this partition and retrying the same batch',
+        );
+        // wait, keeping our place in the group
+        const until = Date.now() + delay;
+        while (Date.now() < until && active()) {
+          await sleep(Math.min(1000, until - Date.now()));
+          await heartbeat().catch(() => undefined);
+        }
+        delay = Math.min(delay * 2 * (0.8 + Math.random() * 0.4), this.#options.retryMaxMs ?? 10_000);
+      }
+    }
+  }
+
+  /**
+   * Processes the batch; if a message hits a bug (a non-retryable error that is not poison
+   * detection), processes one by one so only that message is dead-lettered as INTERNAL.
+   */
+  async #processIsolating(messages: readonly InboundMessage[]): Promise<BatchOutcome> {
+    const deps: BatchDependencies = { ...this.#options.dependencies, ruleSet: this.#options.ruleSet() };
+    try {
+      return await processBatch(messages, deps);
+    } catch (error) {
+      if (isRetryable(error) || !(error instanceof Error) || isKafkaRetriable(error)) throw error;
+      this.#options.logger.error({ err: error }, 'batch hit an unexpected error; isolating the message');
+      const total: BatchOutcome = { alerts: [], deadLetters: [], clean: 0, watched: 0 };
+      for (const message of messages) {
+        try {
+          const one = await processBatch([message], deps);
+          total.alerts.push(...one.alerts);
+          total.deadLetters.push(...one.deadLetters);
+          total.clean += one.clean;
+          total.watched += one.watched;
+        } catch (inner) {
+          if (isRetryable(inner)) throw inner;
+          total.deadLetters.push({
+            message,
+            code: 'INTERNAL',
+            reason: `processing failed: ${describeError(inner)}`,
+          });
+        }
+      }
+      return total;
+    }
+  }
+
+  async #publish(partition: number, outcome: BatchOutcome): Promise<void> {
+    const { topics } = this.#options;
+    const alertMessages: Message[] = [];
+    const partnerMessages = new Map<string, Message[]>();
+    for (const { alert, partner } of outcome.alerts) {
+      const key = alert.card.fingerprint;
+      alertMessages.push({ key, value: this.#options.encodeAlert(alert, topics.alerts) });
+      const topic = partner?.delivery.kafka?.topic;
+      if (partner && topic && meetsMinSeverity(alert.severity, partner.minSeverity)) {
+        const list = partnerMessages.get(topic) ?? [];
+        list.push({ key, value: this.#options.encodeAlert(alert, topic) });
+        partnerMessages.set(topic, list);
+      }
+    }
+    const now = new Date();
+    const deadLetters: Message[] = outcome.deadLetters.map((d) => ({
+      key: d.message.key,
+      value: d.message.value,
+      headers: deadLetterHeaders(
+        d.code,
+        d.reason,
+        { topic: topics.authorizations, partition, offset: d.message.offset },
+        now,
+      ),
+    }));
+    const topicMessages = [
+      { topic: topics.alerts, messages: alertMessages },
+      ...[...partnerMessages.entries()].map(([topic, messages]) => ({ topic, messages })),
+      { topic: topics.deadLetters, messages: deadLetters },
+    ].filter((t) => t.messages.length > 0);
+    if (topicMessages.length === 0) return;
+    try {
+      await this.#producer.sendBatch({ topicMessages, acks: -1 });
+    } catch (error) {
+      throw new LeakwatchError(
+        'KAFKA_UNAVAILABLE',
+        `publishing alerts and dead letters failed: ${describeError(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async #commit(topic: string, partition: number, lastOffset: string): Promise<void> {
+    try {
+      await this.#consumer.commitOffsets([
+        { topic, partition, offset: (BigInt(lastOffset) + 1n).toString() },
+      ]);
+    } catch (error) {
+      throw new LeakwatchError('KAFKA_UNAVAILABLE', `committing offsets failed: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  #recover(partition: number): void {
+    if (!this.#retrying.delete(partition)) return;
+    this.#options.metrics.paused.set(this.#retrying.size);
+    this.#options.logger.info({ partition }, 'dependency back; partition resumed where it stopped');
+    if (this.#retrying.size === 0 && this.#state === 'retrying') this.#state = 'running';
+  }
+
+  #record(batch: Batch, outcome: BatchOutcome, ms: number): void {
+    const { metrics, logger } = this.#options;
+    metrics.batchDuration.observe(ms / 1000);
+    metrics.batchSize.observe(batch.messages.length);
+    metrics.processed.inc({ outcome: 'clean' }, outcome.clean);
+    metrics.processed.inc({ outcome: 'alerted' }, outcome.alerts.length);
+    metrics.processed.inc({ outcome: 'dead_lettered' }, outcome.deadLetters.length);
+    metrics.watched.inc(outcome.watched);
+    for (const { alert } of outcome.alerts)
+      metrics.alerts.inc({ severity: alert.severity, partner: alert.partnerId });
+    for (const d of outcome.deadLetters) {
+      metrics.deadLetters.inc({ reason: d.code });
+      logger.warn(
+        { partition: batch.partition, offset: d.message.offset, code: d.code, reason: d.reason },
+        'dead-lettered an authorization',
+      );
+    }
+    for (const { alert, message } of outcome.alerts) {
+      logger.info(
+        {
+          alertId: alert.alertId,
+          partition: batch.partition,
+          offset: message.offset,
+          severity: alert.severity,
+          score: alert.score,
+          partnerId: alert.partnerId,
+          bin: alert.card.bin,
+          last4: alert.card.last4,
+          reasons: alert.reasons.map((r) => r.code),
+        },
+        'alert raised',
+      );
+    }
+    const now = Date.now();
+    for (const m of batch.messages) metrics.endToEnd.observe(Math.max(0, now - Number(m.timestamp)) / 1000);
+    const lag = Number(batch.offsetLag());
+    if (Number.isFinite(lag))
+      metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+  }
+
+  /** Stop fetching, let the batch in hand finish (or abandon its retry), commit, flush, close. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const previous = this.#state;
+      this.#state = 'stopping';
+      if (previous !== 'idle') {
+        await this.#consumer
+          .disconnect()
+          .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'consumer disconnect'));
+        await this.#producer
+          .disconnect()
+          .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'producer disconnect'));
+      }
+      this.#state = 'stopped';
+    })();
+    return this.#closing;
+  }
+}
+
+function isKafkaRetriable(error: Error): boolean {
+  return (error as { retriable?: boolean }).retriable === true;
+}

@@ -1,0 +1,81 @@
+import {
+  checkSharedEnv,
+  fingerprintKeysEnv,
+  httpEnv,
+  kafkaEnv,
+  loggingEnv,
+  parseEnv,
+  redisEnv,
+  registryEnv,
+  toKafkaSettings,
+  toRedisSettings,
+  toRegistrySettings,
+} from '@leakwatch/config';
+import { z } from 'zod';
+
+const topicName = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (letters, digits, . _ -)')
+    .default(fallback);
+
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1)
+    .max(max)
+    .default(fallback);
+
+/** Every setting of the monitor, parsed once at start-up. */
+const MonitorEnv = z
+  .object({
+    ...kafkaEnv,
+    ...registryEnv,
+    ...redisEnv,
+    ...fingerprintKeysEnv,
+    ...loggingEnv,
+    ...httpEnv,
+    LEAKWATCH_RULES_FILE: z.string().min(1).optional(),
+    LEAKWATCH_PARTNERS_FILE: z.string().min(1).optional(),
+    LEAKWATCH_TOPIC_AUTHORIZATIONS: topicName('card.authorizations.v1'),
+    LEAKWATCH_TOPIC_DEAD_LETTERS: topicName('card.authorizations.dlq.v1'),
+    LEAKWATCH_TOPIC_ALERTS: topicName('card.alerts.v1'),
+    LEAKWATCH_TOPIC_DISPOSITIONS: topicName('card.alert-dispositions.v1'),
+    LEAKWATCH_MONITOR_GROUP_ID: z.string().min(1).default('leakwatch-monitor'),
+    LEAKWATCH_MONITOR_CONCURRENCY: positiveInt(3, 64),
+    LEAKWATCH_CREATE_TOPICS: z
+      .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+      .default('true')
+      .transform((v) => v === 'true'),
+    LEAKWATCH_TOPIC_PARTITIONS: positiveInt(6, 1000),
+    LEAKWATCH_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000, 600_000),
+  })
+  .superRefine(checkSharedEnv);
+
+export type MonitorEnv = z.output<typeof MonitorEnv>;
+
+export interface MonitorConfig {
+  env: MonitorEnv;
+  kafka: ReturnType<typeof toKafkaSettings>;
+  registry: ReturnType<typeof toRegistrySettings>;
+  redis: ReturnType<typeof toRedisSettings>;
+  topics: { authorizations: string; deadLetters: string; alerts: string; dispositions: string };
+}
+
+/** Parses and checks the environment; throws CONFIG_INVALID listing every problem. */
+export function loadEnv(env: Record<string, string | undefined>): MonitorConfig {
+  const parsed = parseEnv(MonitorEnv, env, 'monitor configuration');
+  return {
+    env: parsed,
+    kafka: toKafkaSettings(parsed),
+    registry: toRegistrySettings(parsed),
+    redis: toRedisSettings(parsed),
+    topics: {
+      authorizations: parsed.LEAKWATCH_TOPIC_AUTHORIZATIONS,
+      deadLetters: parsed.LEAKWATCH_TOPIC_DEAD_LETTERS,
+      alerts: parsed.LEAKWATCH_TOPIC_ALERTS,
+      dispositions: parsed.LEAKWATCH_TOPIC_DISPOSITIONS,
+    },
+  };
+}

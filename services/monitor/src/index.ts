@@ -1,0 +1,2 @@
+export { loadEnv, type MonitorConfig, type MonitorEnv } from './env.js';
+export { startMonitor, runMonitor, type MonitorHandle } from './main.js';

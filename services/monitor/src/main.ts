@@ -1,0 +1,265 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createKeyring } from '@leakwatch/card';
+import {
+  createAlertEncoder,
+  createAuthorizationDecoder,
+  createSchemaRegistry,
+  registerContractSchemas,
+  valueSubject,
+  type RecordEncoder,
+  type SuspiciousChargeAlert,
+} from '@leakwatch/contracts';
+import { describeError, isRetryable, LeakwatchError } from '@leakwatch/errors';
+import { createKafka, ensureTopics } from '@leakwatch/kafka';
+import { LeakStore } from '@leakwatch/leak-store';
+import { createRootLogger, type Logger } from '@leakwatch/logger';
+import { createMetricsRegistry, createOpsServer } from '@leakwatch/ops';
+import { loadPartners } from '@leakwatch/partners';
+import { AuthorizationMonitor, CardHistory, createMonitorMetrics } from '@leakwatch/pipeline';
+import { createRedisClient, PipelineRunner } from '@leakwatch/redis';
+import { openRuleSetSource } from '@leakwatch/rules';
+import { Gauge } from 'prom-client';
+import { loadEnv, type MonitorConfig } from './env.js';
+
+export interface MonitorHandle {
+  /** Port of /metrics, /healthz and /readyz. */
+  httpPort: number;
+  monitor: AuthorizationMonitor;
+  /** Stops in the documented order; idempotent (returns the same promise). */
+  close(): Promise<void>;
+}
+
+/**
+ * Retries a start-up step while it fails on a dependency that can heal (a registry or broker
+ * still starting), so the monitor comes up when they do instead of crash-looping.
+ */
+async function untilAvailable<T>(
+  what: string,
+  logger: Logger,
+  signal: AbortSignal,
+  step: () => Promise<T>,
+): Promise<T> {
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      const retryable = isRetryable(error) || (error as { retriable?: boolean }).retriable === true;
+      if (!retryable || signal.aborted) throw error;
+      logger.warn({ err: error, attempt, retryInMs: delay }, `${what}: dependency unavailable, retrying`);
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+/**
+ * Builds every part from the configuration and starts consuming. Shutdown order, written once:
+ * stop fetching and finish the batch in hand (commit), flush the producer, stop the rules
+ * watcher, quit Redis, close HTTP.
+ */
+export async function startMonitor(
+  config: MonitorConfig,
+  options: { logger?: Logger; signal?: AbortSignal } = {},
+): Promise<MonitorHandle> {
+  const { env, topics } = config;
+  const logger = options.logger ?? createRootLogger({ name: 'monitor', level: env.LEAKWATCH_LOG_LEVEL });
+  const signal = options.signal ?? new AbortController().signal;
+  const keyring = createKeyring(env.LEAKWATCH_FINGERPRINT_KEYS);
+  const registry = createMetricsRegistry('monitor');
+  const metrics = createMonitorMetrics(registry);
+
+  const rules = await openRuleSetSource({
+    ...(env.LEAKWATCH_RULES_FILE ? { path: env.LEAKWATCH_RULES_FILE } : {}),
+    logger: logger.child({ component: 'rules' }),
+    onReload: (next, previous) =>
+      logger.info({ ruleSetVersion: next.version, previous: previous.version }, 'rules reloaded'),
+  });
+  const ruleSetInfo = new Gauge({
+    name: 'leakwatch_rule_set_info',
+    help: 'The rule set in force (value 1), by its version.',
+    labelNames: ['version'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.set({ version: rules.current().version }, 1);
+    },
+  });
+  void ruleSetInfo;
+  const partners = await loadPartners(env.LEAKWATCH_PARTNERS_FILE);
+  const partnerTopics = partners.partners.flatMap((p) => (p.delivery.kafka ? [p.delivery.kafka.topic] : []));
+  logger.info(
+    {
+      ruleSetVersion: rules.current().version,
+      rulesSource: rules.current().source,
+      partners: partners.partners.length,
+      keyIds: keyring.keyIds,
+    },
+    'configuration loaded',
+  );
+
+  const redis = createRedisClient(config.redis, { connectionName: 'leakwatch-monitor' });
+  redis.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+  const leakStore = new LeakStore({
+    redis,
+    keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX,
+    logger: logger.child({ component: 'leak-store' }),
+  });
+  const history = new CardHistory(new PipelineRunner(redis), { keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX });
+  new Gauge({
+    name: 'leakwatch_watched_cards',
+    help: 'Cards on the watch list, per incident.',
+    labelNames: ['incident'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        const counts = await leakStore.watchedCounts();
+        this.reset();
+        for (const [incident, count] of counts) this.set({ incident }, count);
+      } catch {
+        /* Redis down: keep the last values; readiness reports it */
+      }
+    },
+  });
+
+  const schemaRegistry = createSchemaRegistry({
+    ...config.registry,
+    clientId: 'leakwatch-monitor',
+    requestTimeoutMs: 5000,
+  });
+  const kafka = createKafka(config.kafka, logger);
+
+  // the monitor is built after the HTTP server, which must answer /healthz during start-up
+  const started: { monitor?: AuthorizationMonitor } = {};
+  const ops = createOpsServer({
+    port: env.LEAKWATCH_HTTP_PORT,
+    registry,
+    logger: logger.child({ component: 'http' }),
+    readiness: () => {
+      const redisOk = redis.status === 'ready';
+      const consuming = started.monitor?.readiness() ?? { ok: false, detail: 'starting' };
+      return {
+        ready: redisOk && consuming.ok,
+        checks: [
+          { name: 'redis', ok: redisOk, detail: redis.status },
+          { name: 'consumer', ok: consuming.ok, detail: consuming.detail },
+        ],
+      };
+    },
+  });
+  const httpPort = await ops.start();
+
+  await untilAvailable('redis', logger, signal, () => leakStore.start());
+  if (env.LEAKWATCH_CREATE_TOPICS) {
+    const created = await untilAvailable('kafka topics', logger, signal, () =>
+      ensureTopics(
+        kafka,
+        [
+          { topic: topics.authorizations },
+          { topic: topics.deadLetters },
+          { topic: topics.alerts },
+          { topic: topics.dispositions, compacted: true },
+          ...partnerTopics.map((topic) => ({ topic })),
+        ],
+        env.LEAKWATCH_TOPIC_PARTITIONS,
+      ),
+    );
+    if (created.length > 0) logger.info({ topics: created }, 'created missing topics');
+  }
+  await untilAvailable('schema registry', logger, signal, () =>
+    registerContractSchemas(schemaRegistry, { ...topics, partnerTopics }),
+  );
+  const encoders = new Map<string, RecordEncoder<SuspiciousChargeAlert>>();
+  for (const topic of [topics.alerts, ...partnerTopics]) {
+    encoders.set(topic, await createAlertEncoder({ registry: schemaRegistry, subject: valueSubject(topic) }));
+  }
+
+  const monitor = new AuthorizationMonitor({
+    kafka,
+    topics,
+    groupId: env.LEAKWATCH_MONITOR_GROUP_ID,
+    partitionsConsumedConcurrently: env.LEAKWATCH_MONITOR_CONCURRENCY,
+    dependencies: {
+      decoder: createAuthorizationDecoder({ registry: schemaRegistry, lookupTimeoutMs: 5000 }),
+      keyring,
+      watchList: leakStore,
+      history,
+      router: partners,
+      now: Date.now,
+      onLookup: (seconds) => metrics.lookup.observe(seconds),
+    },
+    ruleSet: () => rules.current(),
+    encodeAlert: (alert, topic) => {
+      const encoder = encoders.get(topic);
+      if (!encoder) throw new LeakwatchError('INTERNAL', `no encoder for topic ${topic}`);
+      return encoder.encode(alert);
+    },
+    metrics,
+    logger: logger.child({ component: 'monitor' }),
+  });
+  started.monitor = monitor;
+  await untilAvailable('kafka', logger, signal, () => monitor.start());
+
+  let closing: Promise<void> | undefined;
+  return {
+    httpPort,
+    monitor,
+    close() {
+      closing ??= (async () => {
+        logger.info('stopping: finishing the batch in hand, committing, closing');
+        await monitor.close();
+        await rules.close();
+        await leakStore.close();
+        await redis.quit().catch(() => redis.disconnect());
+        await ops.close();
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The process entry: parse the environment (refusing bad config with every problem listed),
+ * start, and on SIGTERM/SIGINT drain and exit 0 within the deadline.
+ */
+export async function runMonitor(
+  processEnv: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  const config = loadEnv(processEnv);
+  const logger = createRootLogger({ name: 'monitor', level: config.env.LEAKWATCH_LOG_LEVEL });
+  const abort = new AbortController();
+  let handle: MonitorHandle | undefined;
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = (signalName: NodeJS.Signals) => {
+      logger.info({ signal: signalName }, 'shutdown requested');
+      abort.abort();
+      const deadline = setTimeout(() => {
+        logger.error(
+          { timeoutMs: config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS },
+          'shutdown deadline passed; exiting',
+        );
+        resolve(1);
+      }, config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS);
+      deadline.unref();
+      void (handle?.close() ?? Promise.resolve()).then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error during shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  try {
+    handle = await startMonitor(config, { logger, signal: abort.signal });
+    logger.info({ httpPort: handle.httpPort }, 'monitor started');
+  } catch (error) {
+    if (abort.signal.aborted) return stopped;
+    logger.fatal({ err: error }, `monitor failed to start: ${describeError(error)}`);
+    return 1;
+  }
+  return stopped;
+}
