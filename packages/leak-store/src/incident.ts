@@ -17,8 +17,9 @@ export interface IncidentManifest {
   incidentId: string;
   source: string;
   compromiseType: CompromiseType;
-  exposureStart: string;
-  exposureEnd: string;
+  /** null when the exposure window is not known (SPEC leaves room for open incidents). */
+  exposureStart: string | null;
+  exposureEnd: string | null;
   disclosedAt: string;
   dataExposed: readonly ExposedData[];
   /** Last day (or instant) the incident's cards are watched; null = until retired. */
@@ -88,8 +89,11 @@ export function checkManifest(manifest: IncidentManifest): IncidentManifest {
   if (!COMPROMISE_TYPES.includes(m.compromiseType as CompromiseType)) {
     problems.push(`compromiseType must be one of ${COMPROMISE_TYPES.join(', ')}`);
   }
-  for (const field of ['exposureStart', 'exposureEnd', 'disclosedAt'] as const) {
-    if (!isIsoDate(m[field])) problems.push(`${field} must be an ISO-8601 date or date-time`);
+  if (!isIsoDate(m.disclosedAt)) problems.push('disclosedAt must be an ISO-8601 date or date-time');
+  for (const field of ['exposureStart', 'exposureEnd'] as const) {
+    if (m[field] !== null && !isIsoDate(m[field])) {
+      problems.push(`${field} must be an ISO-8601 date or date-time, or null`);
+    }
   }
   if (m.watchUntil !== null && !isIsoDate(m.watchUntil)) {
     problems.push('watchUntil must be an ISO-8601 date or date-time, or null');
@@ -128,8 +132,8 @@ export function manifestToHash(manifest: IncidentManifest): [string, string][] {
     ['incidentId', manifest.incidentId],
     ['source', manifest.source],
     ['compromiseType', manifest.compromiseType],
-    ['exposureStart', manifest.exposureStart],
-    ['exposureEnd', manifest.exposureEnd],
+    ['exposureStart', manifest.exposureStart ?? ''],
+    ['exposureEnd', manifest.exposureEnd ?? ''],
     ['disclosedAt', manifest.disclosedAt],
     ['dataExposed', manifest.dataExposed.join(',')],
     ['watchUntil', manifest.watchUntil ?? ''],
@@ -143,8 +147,8 @@ export function incidentFromHash(hash: Record<string, string>): Incident | null 
     incidentId: hash.incidentId,
     source: hash.source ?? '',
     compromiseType: (hash.compromiseType ?? 'UNKNOWN') as CompromiseType,
-    exposureStart: hash.exposureStart ?? '',
-    exposureEnd: hash.exposureEnd ?? '',
+    exposureStart: hash.exposureStart ? hash.exposureStart : null,
+    exposureEnd: hash.exposureEnd ? hash.exposureEnd : null,
     disclosedAt: hash.disclosedAt ?? '',
     dataExposed: hash.dataExposed ? (hash.dataExposed.split(',') as ExposedData[]) : [],
     watchUntil: hash.watchUntil ? hash.watchUntil : null,

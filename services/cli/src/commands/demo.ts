@@ -1,22 +1,187 @@
-import { portsFromEnv, stackUp } from '@leakwatch/local-stack';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createAlertDecoder, createSchemaRegistry, type SuspiciousChargeAlert } from '@leakwatch/contracts';
+import { createKafka } from '@leakwatch/kafka';
+import { defaultStackDir, portFree, portsFromEnv, stackDown, stackUp } from '@leakwatch/local-stack';
+import { createRootLogger, silentLogger } from '@leakwatch/logger';
+import { loadEnv, startMonitor } from '@leakwatch/monitor-service';
+import { formatMinorAmount } from '@leakwatch/rules';
+import { writeIncidentFiles } from '@leakwatch/simulator';
+import { loadCliEnv } from '../cli-env.js';
+import { readWatchedCards, runSimulation } from '../simulation.js';
+import { importCards } from './leaks.js';
 import type { Command } from './command.js';
 
-/**
- * The one-command demo. It brings the local stack up and prints its endpoints; the monitor,
- * the demo incident and simulated traffic plug in here as they land.
- */
+const HELP = `Usage: leakwatch demo [--rate <n>] [--duration <seconds>] [--keep-stack]
+
+The whole pipeline on this machine, in one command:
+  1. starts the local stack (Kafka, schema registry, Redis) unless LEAKWATCH_* endpoints are set;
+  2. writes and imports a synthetic incident shaped like the seed case: 30,000 cards skimmed
+     from an online shop, exposure 2020-02-24 to 2024-10-15, PAN, expiry, CVV and name exposed;
+  3. starts the monitor, simulates authorization traffic (2% on leaked cards, a little poison),
+     and prints flagged charges as they happen, with a summary every 5 seconds.
+Ctrl-C stops traffic, drains the monitor, and stops the stack services the demo started
+(--keep-stack leaves them running). The monitor's metrics: http://127.0.0.1:9464/metrics
+`;
+
+const COLORS: Record<string, string> = {
+  LOW: '\x1b[36m',
+  MEDIUM: '\x1b[33m',
+  HIGH: '\x1b[31m',
+  CRITICAL: '\x1b[1;41m',
+};
+
+function describeAlert(a: SuspiciousChargeAlert, color: boolean): string {
+  const severity = color ? `${COLORS[a.severity] ?? ''}${a.severity.padEnd(8)}\x1b[0m` : a.severity.padEnd(8);
+  const t = a.transaction;
+  const amount = formatMinorAmount(t.amountMinor, t.currency);
+  return (
+    `${severity} ${String(a.score).padStart(3)}  ${a.card.scheme.padEnd(10)} ${a.card.bin.slice(0, 6)}…${a.card.last4}  ` +
+    `${amount.padStart(14)}  ${(t.merchantName ?? t.merchantId).slice(0, 22).padEnd(22)} ${t.merchantCountry} ${t.mcc} ${t.channel.padEnd(12)} ` +
+    `${a.reasons.map((r) => r.code).join(', ')}`
+  );
+}
+
+/** A demo key kept in the cache folder, so a second run matches the cards the first imported. */
+async function demoKey(dir: string): Promise<string> {
+  const file = join(dir, 'fingerprint-key');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const key = `demo1:${randomBytes(32).toString('base64')}`;
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 export const demoCommand: Command = {
-  summary: 'brings the stack up and runs the end-to-end demo',
-  async run() {
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    const result = await stackUp({ ports: portsFromEnv(process.env), log });
-    log('\nThe stack is up. Use these endpoints (or `pnpm leakwatch stack status`):');
-    process.stdout.write(
-      `${Object.entries(result.env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n')}\n`,
+  summary: 'the one-command demo: stack, a leaked-card incident, the monitor and live traffic',
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        rate: { type: 'string', default: '300' },
+        duration: { type: 'string' },
+        'keep-stack': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (!abort.signal.aborted) say('\nstopping…');
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    // 1. the stack
+    let startedServices: string[] = [];
+    if (!process.env.LEAKWATCH_KAFKA_BROKERS) {
+      say('== starting the local stack (the first run downloads Kafka and the registry)');
+      const stack = await stackUp({ ports: portsFromEnv(process.env), log: say });
+      startedServices = stack.started;
+      Object.assign(process.env, stack.env);
+    }
+    const dir = join(defaultStackDir(), '..', 'demo');
+    await mkdir(dir, { recursive: true });
+    process.env.LEAKWATCH_FINGERPRINT_KEYS ??= await demoKey(dir);
+    if (!process.env.LEAKWATCH_HTTP_PORT)
+      process.env.LEAKWATCH_HTTP_PORT = (await portFree(9464)) ? '9464' : '0';
+    const cli = loadCliEnv(process.env);
+
+    // 2. the incident
+    const incidentId = 'demo-web-skimming-2025';
+    const manifestPath = join(dir, `${incidentId}.manifest.json`);
+    const cardsPath = join(dir, `${incidentId}.cards.csv`);
+    if (!existsSync(cardsPath)) {
+      say('== writing a synthetic incident: 30,000 skimmed cards (PAN, expiry, CVV, name)');
+      await writeIncidentFiles({ dir, incidentId, count: 30_000, seed: 2025, returnCards: false });
+    }
+    say(`== importing ${cardsPath}`);
+    await importCards({ manifestPath, cardsPath, dryRun: false, quiet: true, log: say });
+    const watchedCards = await readWatchedCards(cardsPath);
+
+    // 3. the monitor, traffic and live alerts
+    const logFile = join(dir, 'monitor.log');
+    const monitorLogger = createRootLogger({
+      name: 'monitor',
+      level: 'info',
+      destination: createWriteStream(logFile, { flags: 'a' }),
+    });
+    const config = loadEnv(process.env);
+    say(`== starting the monitor (logs: ${logFile})`);
+    const monitor = await startMonitor(config, { logger: monitorLogger, signal: abort.signal });
+    say(
+      `   metrics: http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
     );
-    log('\nStop it with: pnpm leakwatch stack down');
-    return 0;
+
+    const kafka = createKafka({ ...cli.kafka, clientId: 'leakwatch-demo' }, silentLogger());
+    const decoder = createAlertDecoder({ registry: createSchemaRegistry(cli.registry) });
+    const consumer = kafka.consumer({ groupId: `leakwatch-demo-${Date.now()}`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: config.topics.alerts, fromBeginning: false });
+    const bySeverity: Record<string, number> = { LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 };
+    const color = process.stdout.isTTY === true;
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const decoded = await decoder.decode(message.value);
+        if (!decoded.ok) return;
+        bySeverity[decoded.value.severity] = (bySeverity[decoded.value.severity] ?? 0) + 1;
+        process.stdout.write(`${describeAlert(decoded.value, color)}\n`);
+      },
+    });
+
+    let sent = 0;
+    const summary = setInterval(() => {
+      say(
+        `-- ${sent.toLocaleString('en-US')} authorizations sent; alerts: ${Object.entries(bySeverity)
+          .map(([s, n]) => `${s} ${n}`)
+          .join(', ')}`,
+      );
+    }, 5000);
+    const rate = Number(values.rate);
+    const durationMs = values.duration ? Number(values.duration) * 1000 : undefined;
+    say(
+      `== simulating ${rate} authorizations/s${durationMs ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}\n`,
+    );
+    try {
+      await runSimulation({
+        kafka: cli.kafka,
+        registry: cli.registry,
+        topic: config.topics.authorizations,
+        ratePerSecond: rate,
+        durationMs,
+        generator: {
+          seed: Date.now() % 100_000,
+          runId: `demo-${Date.now().toString(36)}`,
+          watchedCards: watchedCards.map((c) => ({ pan: c.pan, expiry: c.expiry ?? '2030-01' })),
+          watchedShare: 0.02,
+          expiryMatchShare: 0.7,
+          poisonShare: 0.002,
+          jsonShare: 0.1,
+        },
+        onProgress: (s) => {
+          sent = s.sent;
+        },
+        signal: abort.signal,
+      });
+      // let the last alerts arrive
+      if (!abort.signal.aborted) await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      clearInterval(summary);
+      await consumer.disconnect();
+      await monitor.close();
+      if (startedServices.length > 0 && !values['keep-stack']) {
+        say('== stopping the stack services the demo started (use --keep-stack to keep them)');
+        await stackDown({ only: startedServices as never, log: say });
+      }
+    }
+    say(`\ndemo done: ${sent.toLocaleString('en-US')} authorizations; alerts ${JSON.stringify(bySeverity)}`);
+    process.exit(0);
   },
 };

@@ -1,9 +1,15 @@
 import type { Command } from './command.js';
 import { demoCommand } from './demo.js';
+import { leaksCommand } from './leaks.js';
+import { monitorCommand } from './monitor.js';
+import { simulateCommand } from './simulate.js';
 import { stackCommand } from './stack.js';
 
 export const commands: Record<string, Command> = {
   stack: stackCommand,
+  leaks: leaksCommand,
+  monitor: monitorCommand,
+  simulate: simulateCommand,
   demo: demoCommand,
 };
 
