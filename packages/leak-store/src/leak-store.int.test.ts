@@ -1,17 +1,23 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it as base } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it as base } from 'vitest';
 import { isLeakwatchError } from '@leakwatch/errors';
 import { decodeRecords, encodeRecord, packExpiryTag, unpackExpiryTag } from './codec.js';
 import type { IncidentManifest } from './incident.js';
 import { LeakStore, type WatchedCardInput } from './leak-store.js';
 import type { LeakStoreRedis } from './redis-adapter.js';
 
-// Real Redis only. The connection comes from the environment (a shared fixture sets it):
-// LEAKWATCH_REDIS_URL for a single Redis, LEAKWATCH_REDIS_CLUSTER_NODES (host:port,...) for a
-// cluster. The same suite runs against each one that is configured.
-const url = process.env.LEAKWATCH_REDIS_URL;
-const clusterNodes = process.env.LEAKWATCH_REDIS_CLUSTER_NODES;
+// Real Redis only. Endpoints come from the environment (LEAKWATCH_REDIS_URL for a single Redis,
+// LEAKWATCH_REDIS_CLUSTER_NODES or LEAKWATCH_TEST_REDIS_CLUSTER_NODES as host:port,... for a
+// cluster), else from the integration project's global setup (`endpoints`, provided by
+// @leakwatch/testing). The same suite runs against each one that is configured.
+const provided = (inject as unknown as (key: string) => unknown)('endpoints') as
+  { redisUrl?: string; redisClusterNodes?: string[] } | undefined;
+const url = process.env.LEAKWATCH_REDIS_URL ?? provided?.redisUrl;
+const clusterNodes =
+  process.env.LEAKWATCH_REDIS_CLUSTER_NODES ??
+  process.env.LEAKWATCH_TEST_REDIS_CLUSTER_NODES ??
+  provided?.redisClusterNodes?.join(',');
 
 interface Target {
   name: 'single' | 'cluster';

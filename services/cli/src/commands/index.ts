@@ -1,3 +1,4 @@
+import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { demoCommand } from './demo.js';
 import { leaksCommand } from './leaks.js';
@@ -11,6 +12,7 @@ export const commands: Record<string, Command> = {
   monitor: monitorCommand,
   simulate: simulateCommand,
   demo: demoCommand,
+  bench: benchCommand,
 };
 
 export function usage(): string {

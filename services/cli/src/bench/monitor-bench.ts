@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createKeyring } from '@leakwatch/card';
+import type { KafkaSettings, RegistrySettings } from '@leakwatch/config';
+import {
+  cardAuthorizationAvro,
+  confluentFrame,
+  createAlertDecoder,
+  createAuthorizationEncoder,
+  createSchemaRegistry,
+  valueSubject,
+} from '@leakwatch/contracts';
+import { createKafka, ensureTopics } from '@leakwatch/kafka';
+import { LeakStore } from '@leakwatch/leak-store';
+import { silentLogger } from '@leakwatch/logger';
+import { loadEnv, startMonitor, type MonitorHandle } from '@leakwatch/monitor-service';
+import type { RedisClient } from '@leakwatch/redis';
+import { createTrafficGenerator, generateCards, messageValue, runTraffic } from '@leakwatch/simulator';
+import { Partitioners, type Kafka } from 'kafkajs';
+import { percentile } from './machine.js';
+
+export interface MonitorBenchOptions {
+  kafka: KafkaSettings;
+  registry: RegistrySettings;
+  redis: RedisClient;
+  redisUrlEnv: Record<string, string>;
+  messages: number;
+  partitions: number;
+  watchedCards: number;
+  latencyRate: number;
+  latencySeconds: number;
+  log: (line: string) => void;
+}
+
+export interface MonitorBenchResult {
+  messages: number;
+  produceRate: number;
+  rawConsumeRate: number;
+  monitorRate: number;
+  monitorShareOfCeiling: number;
+  alertsDuringThroughput: number;
+  latencyRate: number;
+  latencyAchievedRate: number;
+  latencySamples: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyMaxMs: number;
+}
+
+async function consumeAll(kafka: Kafka, topic: string, expected: number): Promise<number> {
+  const consumer = kafka.consumer({
+    groupId: `bench-raw-${randomBytes(4).toString('hex')}`,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let started = 0;
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch }) => {
+        if (started === 0) started = performance.now();
+        seen += batch.messages.length;
+        if (seen >= expected) resolve(performance.now() - started);
+      },
+    });
+  });
+  const ms = await done;
+  await consumer.disconnect();
+  return (expected / ms) * 1000;
+}
+
+async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Throughput: N authorizations are produced first; the raw kafkajs consume rate of those same
+ * messages is the ceiling; then the monitor processes them and its committed offsets are timed.
+ * Latency: a fresh topic at a fixed rate, the time from producing an authorization to its alert
+ * arriving on card.alerts.v1, for every alert (1% of traffic is on watched cards).
+ */
+export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise<MonitorBenchResult> {
+  const { log } = options;
+  const id = randomBytes(3).toString('hex');
+  const keyBytes = randomBytes(32).toString('base64');
+  const keyring = createKeyring([{ keyId: 'bench', key: Buffer.from(keyBytes, 'base64') }]);
+  const prefix = `bench-${id}:`;
+  const kafka = createKafka({ ...options.kafka, clientId: 'leakwatch-bench' }, silentLogger());
+  const registry = createSchemaRegistry(options.registry);
+
+  // watched cards: 1% of traffic lands on them
+  const cards = generateCards({ count: options.watchedCards, seed: 77 });
+  const store = new LeakStore({ redis: options.redis, keyPrefix: prefix });
+  await store.start();
+  await store.upsertIncident({
+    incidentId: `bench-${id}`,
+    source: 'benchmark',
+    compromiseType: 'WEB_SKIMMING',
+    exposureStart: '2020-02-24',
+    exposureEnd: '2024-10-15',
+    disclosedAt: '2025-05-28',
+    dataExposed: ['PAN', 'EXPIRY', 'CVV', 'NAME'],
+    watchUntil: null,
+  });
+  for (let i = 0; i < cards.length; i += 5000) {
+    await store.addCards(
+      `bench-${id}`,
+      cards.slice(i, i + 5000).map((c) => {
+        const fingerprint = keyring.fingerprint(c.pan);
+        return { fingerprint, expiryTag: keyring.expiryTag(fingerprint, c.expiry, 'bench') };
+      }),
+    );
+  }
+
+  const topics = (suffix: string) => ({
+    authorizations: `bench.${id}.${suffix}.authorizations`,
+    alerts: `bench.${id}.${suffix}.alerts`,
+    deadLetters: `bench.${id}.${suffix}.dlq`,
+    dispositions: `bench.${id}.${suffix}.dispositions`,
+  });
+  const throughputTopics = topics('tp');
+  const latencyTopics = topics('lat');
+  await ensureTopics(
+    kafka,
+    [...Object.values(throughputTopics), ...Object.values(latencyTopics)].map((topic) => ({ topic })),
+    options.partitions,
+  );
+  const encoder = await createAuthorizationEncoder({
+    registry,
+    subject: valueSubject(throughputTopics.authorizations),
+  });
+  const encodeAvro = (value: unknown) =>
+    confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
+  const watched = cards.map((c) => ({ pan: c.pan, expiry: c.expiry }));
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+
+  // 1. fill the throughput topic
+  log(`producing ${options.messages.toLocaleString('en-US')} authorizations…`);
+  const fill = await runTraffic({
+    generator: createTrafficGenerator({
+      seed: 5,
+      runId: `bench-${id}`,
+      watchedCards: watched,
+      watchedShare: 0.01,
+      encodeAvro,
+    }),
+    ratePerSecond: Infinity,
+    count: options.messages,
+    batchSize: 2000,
+    send: async (events) => {
+      await producer.send({
+        topic: throughputTopics.authorizations,
+        acks: -1,
+        messages: events.map((e) => ({ key: e.key, value: messageValue(e, encodeAvro) })),
+      });
+    },
+  });
+  log(`  produced at ${Math.round(fill.achievedRate).toLocaleString('en-US')}/s`);
+
+  // 2. the ceiling: kafkajs reading the same messages, doing nothing
+  const rawConsumeRate = await consumeAll(kafka, throughputTopics.authorizations, options.messages);
+  log(`  raw kafkajs consume: ${Math.round(rawConsumeRate).toLocaleString('en-US')}/s`);
+
+  const monitorEnv = (t: typeof throughputTopics, group: string) => ({
+    ...options.redisUrlEnv,
+    LEAKWATCH_KAFKA_BROKERS: options.kafka.brokers.join(','),
+    LEAKWATCH_SCHEMA_REGISTRY_URL: options.registry.url,
+    LEAKWATCH_FINGERPRINT_KEYS: `bench:${keyBytes}`,
+    LEAKWATCH_REDIS_KEY_PREFIX: prefix,
+    LEAKWATCH_HTTP_PORT: '0',
+    LEAKWATCH_LOG_LEVEL: 'warn',
+    LEAKWATCH_CREATE_TOPICS: 'false',
+    LEAKWATCH_TOPIC_AUTHORIZATIONS: t.authorizations,
+    LEAKWATCH_TOPIC_ALERTS: t.alerts,
+    LEAKWATCH_TOPIC_DEAD_LETTERS: t.deadLetters,
+    LEAKWATCH_TOPIC_DISPOSITIONS: t.dispositions,
+    LEAKWATCH_MONITOR_GROUP_ID: group,
+  });
+
+  // 3. the monitor on the same messages
+  const group = `bench-monitor-${id}`;
+  let monitor: MonitorHandle | undefined = await startMonitor(loadEnv(monitorEnv(throughputTopics, group)), {
+    logger: silentLogger(),
+  });
+  const started = performance.now();
+  let committed = 0;
+  let lastLog = started;
+  while (committed < options.messages) {
+    await new Promise((r) => setTimeout(r, 200));
+    committed = await committedTotal(kafka, group, throughputTopics.authorizations);
+    if (performance.now() - lastLog > 5000) {
+      lastLog = performance.now();
+      log(`  monitor: ${committed.toLocaleString('en-US')} committed…`);
+    }
+  }
+  const monitorRate = (options.messages / (performance.now() - started)) * 1000;
+  await monitor.close();
+  monitor = undefined;
+  log(`  monitor: ${Math.round(monitorRate).toLocaleString('en-US')}/s`);
+
+  // 4. latency at a fixed rate
+  log(`latency at ${options.latencyRate}/s for ${options.latencySeconds} s…`);
+  monitor = await startMonitor(loadEnv(monitorEnv(latencyTopics, `${group}-lat`)), {
+    logger: silentLogger(),
+  });
+  const latencyEncoder = await createAuthorizationEncoder({
+    registry,
+    subject: valueSubject(latencyTopics.authorizations),
+  });
+  const encodeLatency = (value: unknown) =>
+    confluentFrame(latencyEncoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
+  const alertDecoder = createAlertDecoder({ registry });
+  const latencies: number[] = [];
+  const alertsConsumer = kafka.consumer({ groupId: `bench-alerts-${id}`, maxWaitTimeInMs: 20 });
+  await alertsConsumer.connect();
+  await alertsConsumer.subscribe({ topic: latencyTopics.alerts, fromBeginning: true });
+  await alertsConsumer.run({
+    eachMessage: async ({ message }) => {
+      const arrived = Date.now();
+      const decoded = await alertDecoder.decode(message.value);
+      if (decoded.ok) latencies.push(arrived - decoded.value.occurredAt);
+    },
+  });
+  // let the group settle before the clock starts
+  await new Promise((r) => setTimeout(r, 3000));
+  const paced = await runTraffic({
+    generator: createTrafficGenerator({
+      seed: 9,
+      runId: `bench-lat-${id}`,
+      watchedCards: watched,
+      watchedShare: 0.01,
+      encodeAvro: encodeLatency,
+    }),
+    ratePerSecond: options.latencyRate,
+    durationMs: options.latencySeconds * 1000,
+    batchSize: Math.max(1, Math.round(options.latencyRate / 100)),
+    send: async (events) => {
+      await producer.send({
+        topic: latencyTopics.authorizations,
+        acks: 1,
+        messages: events.map((e) => ({ key: e.key, value: messageValue(e, encodeLatency) })),
+      });
+    },
+  });
+  const expectedAlerts = paced.watched;
+  const deadline = Date.now() + 30_000;
+  while (latencies.length < expectedAlerts && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  await alertsConsumer.disconnect();
+  await monitor.close();
+  await producer.disconnect();
+  await store.drop();
+  await store.close();
+
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    messages: options.messages,
+    produceRate: fill.achievedRate,
+    rawConsumeRate,
+    monitorRate,
+    monitorShareOfCeiling: monitorRate / rawConsumeRate,
+    alertsDuringThroughput: 0,
+    latencyRate: options.latencyRate,
+    latencyAchievedRate: paced.achievedRate,
+    latencySamples: sorted.length,
+    latencyP50Ms: percentile(sorted, 50),
+    latencyP99Ms: percentile(sorted, 99),
+    latencyMaxMs: sorted.at(-1) ?? Number.NaN,
+  };
+}

@@ -1,0 +1,153 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LeakStore, runLeakStoreBenchmark } from '@leakwatch/leak-store';
+import { createRedisClient } from '@leakwatch/redis';
+import { writeIncidentFiles } from '@leakwatch/simulator';
+import { describeMachine } from '../bench/machine.js';
+import { runMonitorBenchmark } from '../bench/monitor-bench.js';
+import { loadCliEnv } from '../cli-env.js';
+import { importCards } from './leaks.js';
+import type { Command } from './command.js';
+
+const HELP = `Usage: leakwatch bench [--only store|import|monitor] [--cards <n>] [--messages <n>]
+
+Measures Leakwatch against its targets on this machine, against the running stack (LEAKWATCH_*
+endpoints, or the local stack's defaults), and writes a Markdown report to reports/.
+  store    leak store: import cards/s, Redis bytes per watched card, batched lookups/s (500, 1% hits)
+  import   leaks import of a generated cards file (parse, fingerprint, Redis), cards/s
+  monitor  monitor authorizations/s vs the raw kafkajs consume ceiling; end-to-end p50/p99 at 5,000/s
+Options: --cards (1000000), --messages (300000), --latency-rate (5000), --latency-seconds (30)
+`;
+
+export const benchCommand: Command = {
+  summary: 'benchmarks against the targets (store, import, monitor); writes reports/bench-*.md',
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        only: { type: 'string' },
+        cards: { type: 'string', default: '1000000' },
+        messages: { type: 'string', default: '300000' },
+        'latency-rate': { type: 'string', default: '5000' },
+        'latency-seconds': { type: 'string', default: '30' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    process.env.LEAKWATCH_FINGERPRINT_KEYS ??= `bench:${Buffer.alloc(32, 1).toString('base64')}`;
+    const config = loadCliEnv(process.env);
+    const redis = createRedisClient(config.redis, {
+      connectionName: 'leakwatch-bench',
+      maxRetriesPerRequest: 3,
+    });
+    const want = (part: string) => !values.only || values.only === part;
+    const cards = Number(values.cards);
+    const sections: string[] = [
+      `# Leakwatch benchmark, ${new Date().toISOString()}`,
+      '',
+      describeMachine(),
+      '',
+    ];
+    try {
+      if (want('store')) {
+        log(`== leak store: ${cards.toLocaleString('en-US')} cards`);
+        const r = await runLeakStoreBenchmark({
+          redis,
+          cards,
+          log: { info: (o: unknown, m?: string) => log(`  ${m ?? JSON.stringify(o)}`) } as never,
+        });
+        sections.push(
+          '## Leak store (Redis)',
+          '',
+          '| measure | figure | target |',
+          '|---|---|---|',
+          `| import (addCards, batches of 5,000) | ${Math.round(r.importCardsPerSecond).toLocaleString('en-US')} cards/s | ≥ 100,000 |`,
+          `| Redis memory per watched card (${r.mode}, INFO used_memory delta) | ${r.bytesPerCard.toFixed(1)} bytes | ≤ 120 |`,
+          `| batched lookup (500 per call, 1% hits) | ${Math.round(r.lookupsPerSecond).toLocaleString('en-US')} fingerprints/s | ≥ 500,000 |`,
+          `| lookup call p50 / p99 | ${r.lookupBatchMsP50} / ${r.lookupBatchMsP99} ms | |`,
+          `| round trips per lookup call | ${r.roundTripsPerLookup} | 1 |`,
+          `| hits found / planted | ${r.lookupHitRatio} | 1 |`,
+          '',
+        );
+      }
+      if (want('import')) {
+        const dir = join(tmpdir(), `leakwatch-bench-${process.pid}`);
+        await mkdir(dir, { recursive: true });
+        log(`== leaks import: writing ${cards.toLocaleString('en-US')} synthetic cards`);
+        const files = await writeIncidentFiles({
+          dir,
+          incidentId: 'bench-import',
+          count: cards,
+          seed: 3,
+          returnCards: false,
+        });
+        const prefix = `bench-import-${process.pid}:`;
+        process.env.LEAKWATCH_REDIS_KEY_PREFIX = prefix;
+        const summary = await importCards({
+          manifestPath: files.manifestPath,
+          cardsPath: files.cardsPath,
+          dryRun: false,
+          quiet: true,
+          log,
+        });
+        const store = new LeakStore({ redis, keyPrefix: prefix });
+        await store.start();
+        await store.drop();
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+        sections.push(
+          '## leaks import (CSV → parse, Luhn, fingerprint, expiry tag → Redis)',
+          '',
+          `| measure | figure | target |`,
+          '|---|---|---|',
+          `| ${summary.rows.toLocaleString('en-US')} rows, end to end | ${Math.round(summary.rows / summary.seconds).toLocaleString('en-US')} cards/s (${summary.seconds.toFixed(1)} s) | ≥ 100,000 |`,
+          '',
+        );
+      }
+      if (want('monitor')) {
+        log('== monitor');
+        const r = await runMonitorBenchmark({
+          kafka: config.kafka,
+          registry: config.registry,
+          redis,
+          redisUrlEnv:
+            config.redis.mode === 'cluster'
+              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
+              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          messages: Number(values.messages),
+          partitions: 6,
+          watchedCards: 10_000,
+          latencyRate: Number(values['latency-rate']),
+          latencySeconds: Number(values['latency-seconds']),
+          log,
+        });
+        sections.push(
+          '## Monitor (one process, 6 input partitions, 1% of authorizations on watched cards)',
+          '',
+          '| measure | figure | target |',
+          '|---|---|---|',
+          `| sustained throughput (${r.messages.toLocaleString('en-US')} pre-produced, to committed offsets) | ${Math.round(r.monitorRate).toLocaleString('en-US')} authorizations/s | ≥ 30,000 |`,
+          `| raw kafkajs consume of the same messages (ceiling) | ${Math.round(r.rawConsumeRate).toLocaleString('en-US')} messages/s | |`,
+          `| monitor / ceiling | ${(r.monitorShareOfCeiling * 100).toFixed(0)}% | ≥ 50% |`,
+          `| end-to-end latency at ${r.latencyRate}/s (achieved ${Math.round(r.latencyAchievedRate)}/s), produce → alert on the alerts topic, ${r.latencySamples} alerts | p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, max ${r.latencyMaxMs} ms | p99 ≤ 100 ms |`,
+          `| producing the input (for reference) | ${Math.round(r.produceRate).toLocaleString('en-US')}/s | |`,
+          '',
+        );
+      }
+    } finally {
+      await redis.quit().catch(() => redis.disconnect());
+    }
+    const report = sections.join('\n');
+    await mkdir('reports', { recursive: true });
+    const file = join('reports', `bench-${new Date().toISOString().replaceAll(':', '-').slice(0, 19)}.md`);
+    await writeFile(file, `${report}\n`);
+    process.stdout.write(`${report}\nreport written to ${file}\n`);
+    return 0;
+  },
+};
