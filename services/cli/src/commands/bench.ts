@@ -57,10 +57,14 @@ export const benchCommand: Command = {
     try {
       if (want('store')) {
         log(`== leak store: ${cards.toLocaleString('en-US')} cards`);
-        const r = await runLeakStoreBenchmark({
+        const storeLog = { info: (o: unknown, m?: string) => log(`  ${m ?? JSON.stringify(o)}`) } as never;
+        const r = await runLeakStoreBenchmark({ redis, cards, log: storeLog });
+        // the monitor looks up one batch per input partition in flight: 4 at once is its shape
+        const parallel = await runLeakStoreBenchmark({
           redis,
-          cards,
-          log: { info: (o: unknown, m?: string) => log(`  ${m ?? JSON.stringify(o)}`) } as never,
+          cards: 100_000,
+          log: storeLog,
+          lookupConcurrency: 4,
         });
         sections.push(
           '## Leak store (Redis)',
@@ -70,7 +74,8 @@ export const benchCommand: Command = {
           `| import (addCards, batches of 5,000) | ${Math.round(r.importCardsPerSecond).toLocaleString('en-US')} cards/s | ≥ 100,000 |`,
           `| Redis memory per watched card (${r.mode}, INFO used_memory delta) | ${r.bytesPerCard.toFixed(1)} bytes | ≤ 120 |`,
           `| batched lookup (500 per call, 1% hits) | ${Math.round(r.lookupsPerSecond).toLocaleString('en-US')} fingerprints/s | ≥ 500,000 |`,
-          `| lookup call p50 / p99 | ${r.lookupBatchMsP50} / ${r.lookupBatchMsP99} ms | |`,
+          `| batched lookup, 4 calls in flight | ${Math.round(parallel.lookupsPerSecond).toLocaleString('en-US')} fingerprints/s | ≥ 500,000 |`,
+          `| lookup call p50 / p99 (one in flight) | ${r.lookupBatchMsP50} / ${r.lookupBatchMsP99} ms | |`,
           `| round trips per lookup call | ${r.roundTripsPerLookup} | 1 |`,
           `| hits found / planted | ${r.lookupHitRatio} | 1 |`,
           '',
