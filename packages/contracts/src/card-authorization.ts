@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import * as field from './fields.js';
-import { normalizePan, PAN_REJECT_REASONS } from './pan.js';
+import { normalizePan, PAN_REJECT_REASONS } from '@leakwatch/card';
 import { type Equals } from './type-equality.js';
 import {
   validateWith,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isKnownCurrency } from './currency.js';
 import { parseIsoDateTime } from './fields.js';
-import { luhnValid, normalizePan } from './pan.js';
+import { luhnValid, normalizePan } from '@leakwatch/card';
 
 describe('parseIsoDateTime', () => {
   it('reads zones and offsets, with or without seconds and fractions', () => {

@@ -44,7 +44,6 @@ export {
 } from './alert-disposition.js';
 export { EPOCH_MILLIS_MIN, EPOCH_MILLIS_MAX, parseIsoDateTime } from './fields.js';
 export { isKnownCurrency } from './currency.js';
-export { normalizePan, luhnValid, PAN_REJECT_REASONS, type PanRejectReason, type PanResult } from './pan.js';
 export {
   safeErrorMap,
   type ValidationResult,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keySlot } from './key-slot.js';
+import { keySlot } from '@leakwatch/redis';
 import { KeySpace, deriveLayout, groupTag } from './layout.js';
 
 describe('deriveLayout', () => {

@@ -1,5 +1,5 @@
 import { LeakwatchError } from '@leakwatch/errors';
-import { CLUSTER_SLOTS, keySlot } from './key-slot.js';
+import { CLUSTER_SLOTS, keySlot } from '@leakwatch/redis';
 
 /**
  * How watched cards are spread over Redis keys.

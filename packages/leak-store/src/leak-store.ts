@@ -212,7 +212,7 @@ export class LeakStore {
   private async doStart(): Promise<void> {
     this.state = 'starting';
     await this.adapter.ready();
-    this.adapter.defineScripts();
+    this.adapter.defineStoreScripts();
     const derived = deriveLayout(this.options.layout);
     const layoutOptions = this.options.layout ?? {};
     const [stored] = (await this.adapter.run(
