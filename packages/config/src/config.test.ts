@@ -9,7 +9,9 @@ import {
   parseEnv,
   parseFingerprintKeys,
   redisEnv,
+  sharedServiceEnv,
   toRedisSettings,
+  toSharedSettings,
 } from './index.js';
 
 const key32 = Buffer.alloc(32, 7).toString('base64');
@@ -59,6 +61,34 @@ describe('parseEnv', () => {
     const parsed = parseEnv(schema, { LEAKWATCH_FINGERPRINT_KEYS: `k1:${key32}` });
     expect(parsed.LEAKWATCH_KAFKA_BROKERS).toEqual(['127.0.0.1:19092']);
     expect(toRedisSettings(parsed)).toMatchObject({ mode: 'single', url: 'redis://127.0.0.1:16379' });
+  });
+});
+
+describe('sharedServiceEnv', () => {
+  it('gives every service the same Kafka, registry and Redis settings', () => {
+    const schema = z
+      .object({ ...sharedServiceEnv, EXTRA: z.string().default('x') })
+      .superRefine(checkSharedEnv);
+    const parsed = parseEnv(schema, {
+      LEAKWATCH_FINGERPRINT_KEYS: `k1:${key32}`,
+      LEAKWATCH_KAFKA_SASL_MECHANISM: 'plain',
+      LEAKWATCH_KAFKA_SASL_USERNAME: 'u',
+      LEAKWATCH_KAFKA_SASL_PASSWORD: 'p',
+      LEAKWATCH_REDIS_CLUSTER_NODES: 'a:1,b:2',
+    });
+    expect(parsed.LEAKWATCH_LOG_LEVEL).toBe('info');
+    expect(parsed.EXTRA).toBe('x');
+    expect(toSharedSettings(parsed)).toEqual({
+      kafka: {
+        brokers: ['127.0.0.1:19092'],
+        clientId: 'leakwatch',
+        ssl: false,
+        sslCaFile: undefined,
+        sasl: { mechanism: 'plain', username: 'u', password: 'p' },
+      },
+      registry: { url: 'http://127.0.0.1:18081/apis/ccompat/v7', username: undefined, password: undefined },
+      redis: { mode: 'cluster', nodes: ['a:1', 'b:2'], tls: false, keyPrefix: 'lw:' },
+    });
   });
 });
 

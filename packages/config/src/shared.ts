@@ -61,6 +61,19 @@ export const httpEnv = {
   LEAKWATCH_HTTP_PORT: portNumber(9464),
 };
 
+/**
+ * What every service reads (Kafka, registry, Redis, fingerprint keys, log level), spread first into
+ * its `Env` schema; check it with {@link checkSharedEnv}, turn it into settings with
+ * {@link toSharedSettings}.
+ */
+export const sharedServiceEnv = {
+  ...kafkaEnv,
+  ...registryEnv,
+  ...redisEnv,
+  ...fingerprintKeysEnv,
+  ...loggingEnv,
+};
+
 export interface FingerprintKeySetting {
   keyId: string;
   key: Buffer;
@@ -120,6 +133,13 @@ export type RedisSettings =
   | { mode: 'single'; url: string; tls: boolean; keyPrefix: string }
   | { mode: 'cluster'; nodes: string[]; tls: boolean; keyPrefix: string };
 
+/** The connections every service makes, from {@link sharedServiceEnv}. */
+export interface SharedSettings {
+  kafka: KafkaSettings;
+  registry: RegistrySettings;
+  redis: RedisSettings;
+}
+
 type KafkaEnv = z.output<z.ZodObject<typeof kafkaEnv>>;
 type RegistryEnv = z.output<z.ZodObject<typeof registryEnv>>;
 type RedisEnv = z.output<z.ZodObject<typeof redisEnv>>;
@@ -177,4 +197,8 @@ export function toRedisSettings(env: RedisEnv): RedisSettings {
     return { mode: 'cluster', nodes: env.LEAKWATCH_REDIS_CLUSTER_NODES, ...common };
   }
   return { mode: 'single', url: env.LEAKWATCH_REDIS_URL ?? 'redis://127.0.0.1:16379', ...common };
+}
+
+export function toSharedSettings(env: KafkaEnv & RegistryEnv & RedisEnv): SharedSettings {
+  return { kafka: toKafkaSettings(env), registry: toRegistrySettings(env), redis: toRedisSettings(env) };
 }

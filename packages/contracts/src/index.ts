@@ -35,6 +35,7 @@ export {
   type Severity,
   type RecommendedAction,
 } from './suspicious-charge-alert.js';
+export { COMPROMISE_TYPES, EXPOSED_DATA, type CompromiseType, type ExposedData } from './compromise.js';
 export {
   alertDispositionSchema,
   validateAlertDisposition,

@@ -11,11 +11,11 @@ import * as field from './fields.js';
 import { type Equals } from './type-equality.js';
 import { validateWith, type ValidationResult } from './validation.js';
 
-/** `Severity` symbols of SuspiciousChargeAlert.avsc. */
+/** `Severity` symbols of SuspiciousChargeAlert.avsc, lowest first: the rules compare severities by index. */
 export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** `RecommendedAction` symbols of SuspiciousChargeAlert.avsc. */
+/** `RecommendedAction` symbols of SuspiciousChargeAlert.avsc, mildest first. */
 export const RECOMMENDED_ACTIONS = [
   'MONITOR',
   'STEP_UP_AUTH',

@@ -5,15 +5,13 @@ export {
   incidentManifestSchema,
   isIsoDate,
   isoInstant,
-  COMPROMISE_TYPES,
-  EXPOSED_DATA,
   INCIDENT_ID,
   type IncidentManifest,
-  type CompromiseType,
-  type ExposedData,
   type ManifestProblem,
   type ParseManifestOptions,
 } from './manifest.js';
+// The contract's incident vocabularies, re-exported for callers that check manifests.
+export { COMPROMISE_TYPES, EXPOSED_DATA, type CompromiseType, type ExposedData } from '@leakwatch/contracts';
 export {
   readCards,
   CardsReader,

@@ -2,19 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { COMPROMISE_TYPES, EXPOSED_DATA } from '@leakwatch/contracts';
 import { LeakwatchError } from '@leakwatch/errors';
-
-export const COMPROMISE_TYPES = [
-  'WEB_SKIMMING',
-  'DATABASE_BREACH',
-  'POS_MALWARE',
-  'PHISHING',
-  'UNKNOWN',
-] as const;
-export type CompromiseType = (typeof COMPROMISE_TYPES)[number];
-
-export const EXPOSED_DATA = ['PAN', 'EXPIRY', 'CVV', 'NAME', 'ADDRESS', 'EMAIL', 'PHONE', 'TRACK'] as const;
-export type ExposedData = (typeof EXPOSED_DATA)[number];
 
 /**
  * Incident ids become part of Redis keys: letters, digits, `.`, `_` and `-` only (no `:` key

@@ -1,16 +1,5 @@
+import { COMPROMISE_TYPES, EXPOSED_DATA, type CompromiseType, type ExposedData } from '@leakwatch/contracts';
 import { LeakwatchError } from '@leakwatch/errors';
-
-export const COMPROMISE_TYPES = [
-  'WEB_SKIMMING',
-  'DATABASE_BREACH',
-  'POS_MALWARE',
-  'PHISHING',
-  'UNKNOWN',
-] as const;
-export type CompromiseType = (typeof COMPROMISE_TYPES)[number];
-
-export const EXPOSED_DATA = ['PAN', 'EXPIRY', 'CVV', 'NAME', 'ADDRESS', 'EMAIL', 'PHONE', 'TRACK'] as const;
-export type ExposedData = (typeof EXPOSED_DATA)[number];
 
 /** The manifest fields of a compromise incident (SPEC "Compromise incidents"). Dates are ISO-8601 strings. */
 export interface IncidentManifest {

@@ -15,17 +15,15 @@ export {
   type BucketAudit,
 } from './leak-store.js';
 export {
-  COMPROMISE_TYPES,
-  EXPOSED_DATA,
   checkManifest,
   isWatching,
-  type CompromiseType,
-  type ExposedData,
   type IncidentManifest,
   type Incident,
   type IncidentStatus,
   type IncidentWithCount,
 } from './incident.js';
+// The contract's incident vocabularies, re-exported for callers that store incidents.
+export { COMPROMISE_TYPES, EXPOSED_DATA, type CompromiseType, type ExposedData } from '@leakwatch/contracts';
 export {
   deriveLayout,
   KeySpace,

@@ -14,4 +14,4 @@ export {
   type SecretEnvironment,
 } from './partners-file.js';
 export { compareSeverity, meetsMinSeverity } from './severity.js';
-export type { FileProblem } from './structured-file.js';
+export type { FileProblem } from '@leakwatch/config';

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { formatProblems, parseStructuredText, zodProblems, type FileProblem } from '@leakwatch/config';
 import { LeakwatchError } from '@leakwatch/errors';
 import { SEVERITIES } from '@leakwatch/rules';
 import { z } from 'zod';
@@ -9,7 +10,6 @@ import {
   type Partner,
 } from './partner.js';
 import { createPartnerRouter, type PartnerRouter } from './router.js';
-import { formatProblems, parseStructuredText, zodProblems, type FileProblem } from './structured-file.js';
 
 /** Environment variables webhook secrets may be read from (`{ env: NAME }`). */
 export type SecretEnvironment = Readonly<Record<string, string | undefined>>;

@@ -110,15 +110,20 @@ export class AuthorizationMonitor {
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 3,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        await this.#handleBatch(batch, heartbeat, () => isRunning() && !isStale());
+      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        await this.#handleBatch(batch, heartbeat, () => isRunning() && !isStale(), resolveOffset);
       },
     });
     logger.info({ topic: topics.authorizations, groupId: this.#options.groupId }, 'monitor consuming');
   }
 
-  async #handleBatch(batch: Batch, heartbeat: () => Promise<void>, active: () => boolean): Promise<void> {
+  async #handleBatch(
+    batch: Batch,
+    heartbeat: () => Promise<void>,
+    active: () => boolean,
+    resolveOffset: (offset: string) => void,
+  ): Promise<void> {
     if (batch.messages.length === 0) return;
     const { metrics, logger } = this.#options;
     const messages: InboundMessage[] = batch.messages.map((m) => ({
@@ -136,6 +141,9 @@ export class AuthorizationMonitor {
         const outcome = await this.#processIsolating(messages);
         await this.#publish(batch.partition, outcome);
         await this.#commit(batch.topic, batch.partition, batch.lastOffset());
+        // kafkajs fetches from the last *resolved* offset, not the committed one: without this
+        // (eachBatchAutoResolve is off) the same batch is fetched and processed again forever
+        resolveOffset(batch.lastOffset());
         this.#recover(batch.partition);
         this.#record(batch, outcome, performance.now() - started);
         return;

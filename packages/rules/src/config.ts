@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   CHANNELS,
   RECOMMENDED_ACTIONS,
@@ -6,7 +5,8 @@ import {
   type Channel,
   type RecommendedAction,
   type Severity,
-} from './model.js';
+} from '@leakwatch/contracts';
+import { z } from 'zod';
 
 /** Every rule can be switched off, and its points (0-100) are added to the score when it fires. */
 export interface RuleToggle {

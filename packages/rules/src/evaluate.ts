@@ -1,15 +1,15 @@
-import { LeakwatchError } from '@leakwatch/errors';
-import type { RulesConfig } from './config.js';
-import { describeMcc, formatDuration, formatMinorAmount, plural } from './format.js';
 import {
   SEVERITIES,
   type Channel,
   type CvvResult,
-  type ReasonCode,
   type RecommendedAction,
   type Severity,
   type ThreeDsResult,
-} from './model.js';
+} from '@leakwatch/contracts';
+import { LeakwatchError } from '@leakwatch/errors';
+import type { RulesConfig } from './config.js';
+import { describeMcc, formatDuration, formatMinorAmount, plural } from './format.js';
+import type { ReasonCode } from './model.js';
 import type { RuleSet } from './rule-set.js';
 
 /** An active incident whose watch list holds the card. */

@@ -1,17 +1,17 @@
+// The contract's vocabularies, re-exported so callers of the rules need not know where they live.
 export {
   SEVERITIES,
   RECOMMENDED_ACTIONS,
   CHANNELS,
   THREE_DS_RESULTS,
   CVV_RESULTS,
-  REASON_CODES,
   type Severity,
   type RecommendedAction,
   type Channel,
   type ThreeDsResult,
   type CvvResult,
-  type ReasonCode,
-} from './model.js';
+} from '@leakwatch/contracts';
+export { REASON_CODES, type ReasonCode } from './model.js';
 export {
   DEFAULT_RULES_CONFIG,
   rulesConfigSchema,
@@ -47,4 +47,4 @@ export {
   type RulesLogger,
 } from './source.js';
 export { formatMinorAmount } from './format.js';
-export type { FileProblem } from './structured-file.js';
+export type { FileProblem } from '@leakwatch/config';

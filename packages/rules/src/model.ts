@@ -1,38 +1,8 @@
 /**
- * The closed vocabularies the rules speak, as the SPEC and the Avro schemas name them. They are
- * defined here (not imported from a schema package) so the rules stay a pure, dependency-light
- * function of their input.
+ * The rules' own vocabulary. The vocabularies they share with the contract (severities, actions,
+ * channels, 3-D Secure and CVV results) come from `@leakwatch/contracts`, which matches the Avro
+ * schemas, so a rule set can never name a symbol an alert cannot carry.
  */
-
-/** Alert severities, lowest first. Order matters: comparisons use the index. */
-export const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-/** What the issuer should do about an alert, mildest first. */
-export const RECOMMENDED_ACTIONS = [
-  'MONITOR',
-  'STEP_UP_AUTH',
-  'CONTACT_CARDHOLDER',
-  'DECLINE_AND_REISSUE',
-] as const;
-export type RecommendedAction = (typeof RECOMMENDED_ACTIONS)[number];
-
-export const CHANNELS = [
-  'ECOMMERCE',
-  'CARD_PRESENT',
-  'CONTACTLESS',
-  'MOTO',
-  'RECURRING',
-  'ATM',
-  'UNKNOWN',
-] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-export const THREE_DS_RESULTS = ['AUTHENTICATED', 'ATTEMPTED', 'FAILED', 'NOT_PERFORMED'] as const;
-export type ThreeDsResult = (typeof THREE_DS_RESULTS)[number];
-
-export const CVV_RESULTS = ['MATCH', 'NO_MATCH', 'NOT_PROVIDED', 'NOT_CHECKED'] as const;
-export type CvvResult = (typeof CVV_RESULTS)[number];
 
 /** Every reason code the built-in rules can give, in the order reasons are listed on an alert. */
 export const REASON_CODES = [

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { formatProblems, parseStructuredText, zodProblems, type FileProblem } from '@leakwatch/config';
 import { LeakwatchError } from '@leakwatch/errors';
 import { rulesConfigSchema, type RulesConfig } from './config.js';
-import { formatProblems, parseStructuredText, zodProblems, type FileProblem } from './structured-file.js';
 
 /** A loaded rule set: what the rules say, where they came from, and their content hash. */
 export interface RuleSet {

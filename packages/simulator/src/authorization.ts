@@ -1,25 +1,10 @@
+import type { CardAuthorization as ValidatedAuthorization, Merchant } from '@leakwatch/contracts';
+
 /**
- * The `CardAuthorization` value as `schemas/CardAuthorization.avsc` names it, field for field, in
- * the plain-object form an Avro encoder (avsc, unwrapped unions) takes and JSON upstreams send.
+ * The card as `schemas/CardAuthorization.avsc` has it: one record, every field nullable. Which
+ * combinations are valid (a PAN, or a fingerprint with keyId, bin and last4) is for validation to
+ * say; the simulator sends invalid ones on purpose.
  */
-
-export const CHANNELS = [
-  'ECOMMERCE',
-  'CARD_PRESENT',
-  'CONTACTLESS',
-  'MOTO',
-  'RECURRING',
-  'ATM',
-  'UNKNOWN',
-] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-export const THREE_DS_RESULTS = ['AUTHENTICATED', 'ATTEMPTED', 'FAILED', 'NOT_PERFORMED'] as const;
-export type ThreeDsResult = (typeof THREE_DS_RESULTS)[number];
-
-export const CVV_RESULTS = ['MATCH', 'NO_MATCH', 'NOT_PROVIDED', 'NOT_CHECKED'] as const;
-export type CvvResult = (typeof CVV_RESULTS)[number];
-
 export interface AuthorizationCard {
   /** 12-19 digits, or null when the event carries a fingerprint instead. */
   pan: string | null;
@@ -31,32 +16,15 @@ export interface AuthorizationCard {
   expiry: string | null;
 }
 
-export interface AuthorizationMerchant {
-  id: string;
-  name: string | null;
-  /** 4 digits. */
-  mcc: string;
-  /** ISO 3166-1 alpha-2. */
-  country: string;
-}
+export type AuthorizationMerchant = Merchant;
 
-export interface CardAuthorization {
-  eventId: string;
-  /** Epoch milliseconds (timestamp-millis). */
-  occurredAt: number;
-  mti: string | null;
+/**
+ * The `CardAuthorization` value as `schemas/CardAuthorization.avsc` names it, field for field, in
+ * the plain-object form an Avro encoder (avsc, unwrapped unions) takes and JSON upstreams send:
+ * the contract's validated shape with the schema's flat card record in place of the union.
+ */
+export interface CardAuthorization extends Omit<ValidatedAuthorization, 'card'> {
   card: AuthorizationCard;
-  /** In the currency's minor unit (JPY and KRW have none). */
-  amountMinor: number;
-  /** ISO 4217 alpha-3. */
-  currency: string;
-  merchant: AuthorizationMerchant;
-  channel: Channel;
-  threeDs: ThreeDsResult | null;
-  cvvResult: CvvResult | null;
-  /** ISO 8583 field 39; "00" approved. */
-  responseCode: string | null;
-  acquirerId: string | null;
 }
 
 /**

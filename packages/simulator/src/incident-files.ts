@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { CompromiseType, ExposedData } from '@leakwatch/contracts';
 import { LeakwatchError } from '@leakwatch/errors';
 import { type GeneratedCard, type SchemeMix, iterateCards } from './cards.js';
 import { Random, type Seed } from './random.js';
@@ -12,11 +13,11 @@ import { referenceTimeMs, usageError } from './usage.js';
 export interface SimulatedIncidentManifest {
   incidentId: string;
   source: string;
-  compromiseType: 'WEB_SKIMMING' | 'DATABASE_BREACH' | 'POS_MALWARE' | 'PHISHING' | 'UNKNOWN';
+  compromiseType: CompromiseType;
   exposureStart: string | null;
   exposureEnd: string | null;
   disclosedAt: string;
-  dataExposed: ('PAN' | 'EXPIRY' | 'CVV' | 'NAME' | 'ADDRESS' | 'EMAIL' | 'PHONE' | 'TRACK')[];
+  dataExposed: ExposedData[];
   watchUntil: string | null;
 }
 

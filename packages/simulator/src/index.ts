@@ -1,16 +1,19 @@
 export { Random, type Seed } from './random.js';
 export {
-  CHANNELS,
-  THREE_DS_RESULTS,
-  CVV_RESULTS,
   type CardAuthorization,
   type AuthorizationCard,
   type AuthorizationMerchant,
+  type EncodeAvro,
+} from './authorization.js';
+// The contract's vocabularies, re-exported for callers that build authorizations by hand.
+export {
+  CHANNELS,
+  THREE_DS_RESULTS,
+  CVV_RESULTS,
   type Channel,
   type ThreeDsResult,
   type CvvResult,
-  type EncodeAvro,
-} from './authorization.js';
+} from '@leakwatch/contracts';
 export {
   SIMULATED_SCHEMES,
   JAPAN_SCHEME_MIX,

@@ -7,7 +7,8 @@ import {
   normalizePan,
   parseExpiry,
 } from '@leakwatch/card';
-import type { AuthorizationCard, CardAuthorization, Channel, EncodeAvro } from './authorization.js';
+import type { Channel } from '@leakwatch/contracts';
+import type { AuthorizationCard, CardAuthorization, EncodeAvro } from './authorization.js';
 import { CardFactory, type SchemeMix, addMonths } from './cards.js';
 import { referenceTimeMs, usageError } from './usage.js';
 import {

@@ -1,4 +1,4 @@
-import type { Channel, CvvResult, ThreeDsResult } from './authorization.js';
+import type { Channel, CvvResult, ThreeDsResult } from '@leakwatch/contracts';
 import { type Random, Weighted } from './random.js';
 
 /**

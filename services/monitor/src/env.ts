@@ -1,15 +1,10 @@
 import {
   checkSharedEnv,
-  fingerprintKeysEnv,
   httpEnv,
-  kafkaEnv,
-  loggingEnv,
   parseEnv,
-  redisEnv,
-  registryEnv,
-  toKafkaSettings,
-  toRedisSettings,
-  toRegistrySettings,
+  sharedServiceEnv,
+  toSharedSettings,
+  type SharedSettings,
 } from '@leakwatch/config';
 import { z } from 'zod';
 
@@ -30,11 +25,7 @@ const positiveInt = (fallback: number, max: number) =>
 /** Every setting of the monitor, parsed once at start-up. */
 const MonitorEnv = z
   .object({
-    ...kafkaEnv,
-    ...registryEnv,
-    ...redisEnv,
-    ...fingerprintKeysEnv,
-    ...loggingEnv,
+    ...sharedServiceEnv,
     ...httpEnv,
     LEAKWATCH_RULES_FILE: z.string().min(1).optional(),
     LEAKWATCH_PARTNERS_FILE: z.string().min(1).optional(),
@@ -43,7 +34,7 @@ const MonitorEnv = z
     LEAKWATCH_TOPIC_ALERTS: topicName('card.alerts.v1'),
     LEAKWATCH_TOPIC_DISPOSITIONS: topicName('card.alert-dispositions.v1'),
     LEAKWATCH_MONITOR_GROUP_ID: z.string().min(1).default('leakwatch-monitor'),
-    LEAKWATCH_MONITOR_CONCURRENCY: positiveInt(3, 64),
+    LEAKWATCH_MONITOR_CONCURRENCY: positiveInt(6, 64),
     LEAKWATCH_CREATE_TOPICS: z
       .enum(['true', 'false'], { message: 'must be "true" or "false"' })
       .default('true')
@@ -55,11 +46,9 @@ const MonitorEnv = z
 
 export type MonitorEnv = z.output<typeof MonitorEnv>;
 
-export interface MonitorConfig {
+/** The parsed environment, the Kafka, registry and Redis settings made from it, and the topics. */
+export interface MonitorConfig extends SharedSettings {
   env: MonitorEnv;
-  kafka: ReturnType<typeof toKafkaSettings>;
-  registry: ReturnType<typeof toRegistrySettings>;
-  redis: ReturnType<typeof toRedisSettings>;
   topics: { authorizations: string; deadLetters: string; alerts: string; dispositions: string };
 }
 
@@ -68,9 +57,7 @@ export function loadEnv(env: Record<string, string | undefined>): MonitorConfig 
   const parsed = parseEnv(MonitorEnv, env, 'monitor configuration');
   return {
     env: parsed,
-    kafka: toKafkaSettings(parsed),
-    registry: toRegistrySettings(parsed),
-    redis: toRedisSettings(parsed),
+    ...toSharedSettings(parsed),
     topics: {
       authorizations: parsed.LEAKWATCH_TOPIC_AUTHORIZATIONS,
       deadLetters: parsed.LEAKWATCH_TOPIC_DEAD_LETTERS,

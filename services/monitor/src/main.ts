@@ -112,12 +112,24 @@ export async function startMonitor(
     labelNames: ['incident'] as const,
     registers: [registry],
     async collect() {
+      // A scrape must answer while Redis is away (that is when operators look): commands queue
+      // until a reconnect attempt fails, seconds later, so do not wait on a Redis that is not
+      // ready, nor longer than a moment on one that is.
+      if (redis.status !== 'ready') return;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const counts = await leakStore.watchedCounts();
+        const counts = await Promise.race([
+          leakStore.watchedCounts(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('watched counts timed out')), 1000);
+          }),
+        ]);
         this.reset();
         for (const [incident, count] of counts) this.set({ incident }, count);
       } catch {
         /* Redis down: keep the last values; readiness reports it */
+      } finally {
+        clearTimeout(timer);
       }
     },
   });

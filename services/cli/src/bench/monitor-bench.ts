@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createKeyring } from '@leakwatch/card';
 import type { KafkaSettings, RegistrySettings } from '@leakwatch/config';
@@ -13,7 +15,6 @@ import {
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
 import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
-import { loadEnv, startMonitor, type MonitorHandle } from '@leakwatch/monitor-service';
 import type { RedisClient } from '@leakwatch/redis';
 import { createTrafficGenerator, generateCards, messageValue, runTraffic } from '@leakwatch/simulator';
 import { Partitioners, type Kafka } from 'kafkajs';
@@ -55,23 +56,63 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
+  // timed from the first batch (group join excluded), counting what came after it
   let seen = 0;
-  let started = 0;
+  let first = 0;
+  let firstCount = 0;
   const done = new Promise<number>((resolve) => {
     void consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 3,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch }) => {
-        if (started === 0) started = performance.now();
         seen += batch.messages.length;
-        if (seen >= expected) resolve(performance.now() - started);
+        if (first === 0) {
+          first = performance.now();
+          firstCount = seen;
+        }
+        if (seen >= expected) resolve(((seen - firstCount) / (performance.now() - first)) * 1000);
       },
     });
   });
-  const ms = await done;
+  const rate = await done;
   await consumer.disconnect();
-  return (expected / ms) * 1000;
+  return rate;
+}
+
+/** The monitor as operators run it: its own process, started by the CLI, ready when /readyz says so. */
+async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+  // LEAKWATCH_BENCH_CPU_PROFILE=1 writes a V8 CPU profile of the monitor to reports/profiles
+  const profile =
+    process.env.LEAKWATCH_BENCH_CPU_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=reports/profiles'] : [];
+  const child = spawn(process.execPath, [...profile, process.argv[1] as string, 'monitor'], {
+    env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the monitor did not become ready');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
@@ -190,32 +231,32 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     LEAKWATCH_MONITOR_GROUP_ID: group,
   });
 
-  // 3. the monitor on the same messages
+  // 3. the monitor on the same messages, as its own process; timed from its first commit
   const group = `bench-monitor-${id}`;
-  let monitor: MonitorHandle | undefined = await startMonitor(loadEnv(monitorEnv(throughputTopics, group)), {
-    logger: silentLogger(),
-  });
-  const started = performance.now();
+  let monitor = await spawnMonitor(monitorEnv(throughputTopics, group));
   let committed = 0;
-  let lastLog = started;
+  let first = 0;
+  let firstCommitted = 0;
+  let lastLog = performance.now();
   while (committed < options.messages) {
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
     committed = await committedTotal(kafka, group, throughputTopics.authorizations);
+    if (first === 0 && committed > 0) {
+      first = performance.now();
+      firstCommitted = committed;
+    }
     if (performance.now() - lastLog > 5000) {
       lastLog = performance.now();
       log(`  monitor: ${committed.toLocaleString('en-US')} committed…`);
     }
   }
-  const monitorRate = (options.messages / (performance.now() - started)) * 1000;
-  await monitor.close();
-  monitor = undefined;
+  const monitorRate = ((committed - firstCommitted) / (performance.now() - first)) * 1000;
+  await monitor.stop();
   log(`  monitor: ${Math.round(monitorRate).toLocaleString('en-US')}/s`);
 
-  // 4. latency at a fixed rate
+  // 4. latency at a fixed rate, the monitor in its own process
   log(`latency at ${options.latencyRate}/s for ${options.latencySeconds} s…`);
-  monitor = await startMonitor(loadEnv(monitorEnv(latencyTopics, `${group}-lat`)), {
-    logger: silentLogger(),
-  });
+  monitor = await spawnMonitor(monitorEnv(latencyTopics, `${group}-lat`));
   const latencyEncoder = await createAuthorizationEncoder({
     registry,
     subject: valueSubject(latencyTopics.authorizations),
@@ -248,6 +289,9 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     durationMs: options.latencySeconds * 1000,
     batchSize: Math.max(1, Math.round(options.latencyRate / 100)),
     send: async (events) => {
+      // latency is measured from here: the moment the authorization is handed to Kafka
+      const now = Date.now();
+      for (const e of events) if (e.kind === 'authorization') e.value.occurredAt = now;
       await producer.send({
         topic: latencyTopics.authorizations,
         acks: 1,
@@ -260,7 +304,7 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   while (latencies.length < expectedAlerts && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 100));
   await alertsConsumer.disconnect();
-  await monitor.close();
+  await monitor.stop();
   await producer.disconnect();
   await store.drop();
   await store.close();

@@ -114,19 +114,23 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
     dryRun ? `checking ${manifest.incidentId}` : `importing ${manifest.incidentId}`,
   );
   const totals: AddCardsResult = { added: 0, expiryTagsAdded: 0, unchanged: 0 };
-  const report = await RejectReport.create(rejectPath);
+  let report: RejectReport | undefined;
 
   const run = async (store: LeakStore | undefined) => {
     const batches = reader.batches();
     // the first batch proves the file has a card column before anything is written
     let next = await batches.next();
+    // Created (truncating any earlier report at that path) only now: an import that fails
+    // before it starts (no card column, Redis unreachable) leaves the last report as it was.
+    const rejects = await RejectReport.create(rejectPath);
+    report = rejects;
     if (store) await store.upsertIncident(manifest);
     const inFlight = new Set<Promise<void>>();
     while (!next.done) {
       const cards: CardRecord[] = [];
       for (const row of next.value) {
         if (row.kind === 'card') cards.push(row);
-        else await report.write(row);
+        else await rejects.write(row);
       }
       if (store && cards.length > 0) {
         const write = store
@@ -157,7 +161,7 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
     if (dryRun) await run(undefined);
     else await withStore(run);
   } finally {
-    await report.close();
+    await report?.close();
   }
   const seconds = progress.done();
   const s = reader.stats;

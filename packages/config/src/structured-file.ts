@@ -31,7 +31,7 @@ export function parseStructuredText(text: string): { value: unknown } | { proble
 }
 
 /** `rules.VELOCITY.points`, `partners[2].binPrefixes[0]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
