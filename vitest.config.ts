@@ -3,14 +3,19 @@ import { defineConfig } from 'vitest/config';
 // Two projects: unit tests (pure logic, beside the code) and integration tests against real
 // Kafka, schema registry and Redis (*.int.test.ts, plus the cross-service tests in test/).
 // Workspace packages resolve to their TypeScript sources through the @leakwatch/source condition.
+// Vite resolves Node-side (SSR) imports with its own conditions: without `ssr.resolve`, tests
+// would silently run the last build in dist/ instead of the sources.
 const resolve = { conditions: ['@leakwatch/source'] };
+const ssr = { resolve: { conditions: ['@leakwatch/source'], externalConditions: ['@leakwatch/source'] } };
 
 export default defineConfig({
   resolve,
+  ssr,
   test: {
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
@@ -19,6 +24,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'integration',
           include: [
