@@ -125,8 +125,11 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
     const rejects = await RejectReport.create(rejectPath);
     report = rejects;
     if (store) await store.upsertIncident(manifest);
+    // up to 4 writes in flight; the first failure stops the import, the others are awaited
+    // (never left to reject unobserved)
     const inFlight = new Set<Promise<void>>();
-    while (!next.done) {
+    let failure: unknown;
+    while (!next.done && failure === undefined) {
       const cards: CardRecord[] = [];
       for (const row of next.value) {
         if (row.kind === 'card') cards.push(row);
@@ -138,11 +141,16 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
             manifest.incidentId,
             cards.map((c) => ({ fingerprint: c.fingerprint, expiryTag: c.expiryTag })),
           )
-          .then((r) => {
-            totals.added += r.added;
-            totals.expiryTagsAdded += r.expiryTagsAdded;
-            totals.unchanged += r.unchanged;
-          })
+          .then(
+            (r) => {
+              totals.added += r.added;
+              totals.expiryTagsAdded += r.expiryTagsAdded;
+              totals.unchanged += r.unchanged;
+            },
+            (error: unknown) => {
+              failure ??= error;
+            },
+          )
           .finally(() => inFlight.delete(write));
         inFlight.add(write);
         if (inFlight.size >= 4) await Promise.race(inFlight);
@@ -155,6 +163,7 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
       next = await batches.next();
     }
     await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
   };
 
   try {
