@@ -10,4 +10,4 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app /app
 USER node
-ENTRYPOINT ["node", "services/cli/dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "services/cli/dist/main.js"]

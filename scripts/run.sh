@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-exec node services/cli/dist/main.js "$@"
+# a larger young generation: the monitor allocates per message, and scavenges were 30% of its CPU
+exec node --max-semi-space-size=64 services/cli/dist/main.js "$@"

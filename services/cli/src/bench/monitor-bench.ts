@@ -92,10 +92,14 @@ async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => 
   // LEAKWATCH_BENCH_CPU_PROFILE=1 writes a V8 CPU profile of the monitor to reports/profiles
   const profile =
     process.env.LEAKWATCH_BENCH_CPU_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=reports/profiles'] : [];
-  const child = spawn(process.execPath, [...profile, process.argv[1] as string, 'monitor'], {
-    env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=64', ...profile, process.argv[1] as string, 'monitor'],
+    {
+      env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 60_000;
   for (;;) {
