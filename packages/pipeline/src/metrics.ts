@@ -9,7 +9,7 @@ export function createMonitorMetrics(registry: Registry) {
   return {
     processed: new Counter({
       name: 'leakwatch_authorizations_processed_total',
-      help: 'Authorizations processed and committed, by outcome (clean, alerted, dead_lettered).',
+      help: 'Authorizations processed, their alerts and dead letters acknowledged by Kafka, by outcome (clean, alerted, dead_lettered).',
       labelNames: ['outcome'] as const,
       registers,
     }),
@@ -44,7 +44,7 @@ export function createMonitorMetrics(registry: Registry) {
     }),
     endToEnd: new Histogram({
       name: 'leakwatch_end_to_end_latency_seconds',
-      help: 'From the authorization message timestamp to its outcome being committed.',
+      help: 'From the authorization message timestamp to its alerts and dead letters being acknowledged.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
