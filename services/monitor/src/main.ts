@@ -60,7 +60,12 @@ async function untilAvailable<T>(
  */
 export async function startMonitor(
   config: MonitorConfig,
-  options: { logger?: Logger; signal?: AbortSignal } = {},
+  options: {
+    logger?: Logger;
+    signal?: AbortSignal;
+    /** Where `{ env: NAME }` webhook secrets of the partners file are read; default process.env. */
+    secretEnv?: Readonly<Record<string, string | undefined>>;
+  } = {},
 ): Promise<MonitorHandle> {
   const { env, topics } = config;
   const logger = options.logger ?? createRootLogger({ name: 'monitor', level: env.LEAKWATCH_LOG_LEVEL });
@@ -86,7 +91,9 @@ export async function startMonitor(
     },
   });
   void ruleSetInfo;
-  const partners = await loadPartners(env.LEAKWATCH_PARTNERS_FILE);
+  const partners = await loadPartners(env.LEAKWATCH_PARTNERS_FILE, {
+    env: options.secretEnv ?? process.env,
+  });
   const partnerTopics = partners.partners.flatMap((p) => (p.delivery.kafka ? [p.delivery.kafka.topic] : []));
   logger.info(
     {
@@ -266,7 +273,7 @@ export async function runMonitor(
     process.once('SIGINT', onSignal);
   });
   try {
-    handle = await startMonitor(config, { logger, signal: abort.signal });
+    handle = await startMonitor(config, { logger, signal: abort.signal, secretEnv: processEnv });
     logger.info({ httpPort: handle.httpPort }, 'monitor started');
   } catch (error) {
     if (abort.signal.aborted) return stopped;
