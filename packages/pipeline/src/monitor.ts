@@ -50,6 +50,7 @@ export class AuthorizationMonitor {
   readonly #retrying = new Map<number, { since: number; error: string }>();
   #state: MonitorState = 'idle';
   #closing: Promise<void> | undefined;
+  readonly #commits = new Map<number, Promise<void>>();
   #lastError: string | undefined;
 
   constructor(options: MonitorOptions) {
@@ -112,7 +113,12 @@ export class AuthorizationMonitor {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        await this.#handleBatch(batch, heartbeat, () => isRunning() && !isStale(), resolveOffset);
+        await this.#handleBatch(
+          batch,
+          heartbeat,
+          () => isRunning() && !isStale() && this.#state !== 'stopping',
+          resolveOffset,
+        );
       },
     });
     logger.info({ topic: topics.authorizations, groupId: this.#options.groupId }, 'monitor consuming');
@@ -140,12 +146,16 @@ export class AuthorizationMonitor {
       try {
         const outcome = await this.#processIsolating(messages);
         await this.#publish(batch.partition, outcome);
-        await this.#commit(batch.topic, batch.partition, batch.lastOffset());
         // kafkajs fetches from the last *resolved* offset, not the committed one: without this
         // (eachBatchAutoResolve is off) the same batch is fetched and processed again forever
         resolveOffset(batch.lastOffset());
         this.#recover(batch.partition);
         this.#record(batch, outcome, performance.now() - started);
+        // Everything the batch produced is acknowledged: its offset may be committed now. The
+        // commit runs behind the next batch (one round trip off the latency path); commits of a
+        // partition stay in order, and a stop waits for them before leaving the group.
+        const commit = this.#commitInOrder(batch.topic, batch.partition, batch.lastOffset());
+        if (!active()) await commit;
         return;
       } catch (error) {
         const code: ErrorCode = error instanceof LeakwatchError ? error.code : 'KAFKA_UNAVAILABLE';
@@ -253,6 +263,23 @@ export class AuthorizationMonitor {
     }
   }
 
+  #commitInOrder(topic: string, partition: number, lastOffset: string): Promise<void> {
+    const previous = this.#commits.get(partition) ?? Promise.resolve();
+    const next = previous.then(() =>
+      this.#commit(topic, partition, lastOffset).catch((error: unknown) => {
+        // a later batch's commit covers this one; if none comes (rebalance, crash), the batch is
+        // redelivered and its alerts repeat with the same alertIds
+        this.#options.metrics.retries.inc({ reason: 'KAFKA_UNAVAILABLE' });
+        this.#options.logger.warn(
+          { err: error, partition, lastOffset },
+          'offset commit failed; the next one covers it',
+        );
+      }),
+    );
+    this.#commits.set(partition, next);
+    return next;
+  }
+
   async #commit(topic: string, partition: number, lastOffset: string): Promise<void> {
     try {
       await this.#consumer.commitOffsets([
@@ -318,6 +345,9 @@ export class AuthorizationMonitor {
       const previous = this.#state;
       this.#state = 'stopping';
       if (previous !== 'idle') {
+        // batches in hand see 'stopping', finish, and wait for their own commit; commits already
+        // queued land before the consumer leaves its group
+        await Promise.all(this.#commits.values());
         await this.#consumer
           .disconnect()
           .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'consumer disconnect'));
