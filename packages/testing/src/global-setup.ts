@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { endpointsFromEnv, startTestStack, type StackEndpoints } from './stack.js';
+import { dockerReachable, startContainerStack } from './containers.js';
+import { endpointsFromEnv, javaAndMavenPresent, startTestStack, type StackEndpoints } from './stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,7 +18,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('endpoints', fromEnv);
     return async () => {};
   }
-  const stack = await startTestStack();
+  // LEAKWATCH_TEST_STACK=containers uses Docker through testcontainers; by default the local
+  // stack (real processes, no Docker) runs, and containers only when Java or Maven is missing
+  // but a Docker engine is there.
+  const wanted = process.env.LEAKWATCH_TEST_STACK;
+  const useContainers =
+    wanted === 'containers' || (wanted !== 'local' && dockerReachable() && !(await javaAndMavenPresent()));
+  const stack = useContainers ? await startContainerStack() : await startTestStack();
   project.provide('endpoints', stack.endpoints);
   return stack.stop;
 }

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { stackDown, stackUp, type StackEndpoints } from '@leakwatch/local-stack';
 
 export type { StackEndpoints } from '@leakwatch/local-stack';
@@ -30,4 +32,16 @@ export async function startTestStack(): Promise<{ endpoints: StackEndpoints; sto
       if (result.started.length > 0) await stackDown({ only: result.started, log });
     },
   };
+}
+
+/** Whether the local stack's tools are installed (else a Docker engine may stand in). */
+export async function javaAndMavenPresent(): Promise<boolean> {
+  const run = promisify(execFile);
+  try {
+    await run('java', ['-version']);
+    await run('mvn', ['-v']);
+    return true;
+  } catch {
+    return false;
+  }
 }
