@@ -5,25 +5,23 @@ import {
   ensureSchemaRegistered,
   valueSubject,
 } from '@leakwatch/contracts';
-import { createRootLogger } from '@leakwatch/logger';
-import { loadEnv, startMonitor, type MonitorHandle } from '@leakwatch/monitor-service';
+import type { MonitorHandle } from '@leakwatch/monitor-service';
 import type { SimulatedEvent } from '@leakwatch/simulator';
 import { integrationTest as it } from '@leakwatch/testing';
 import { beforeAll, describe, expect, vi } from 'vitest';
 import {
   captureLines,
   committedCount,
-  createMonitorTopics,
   decodeAlerts,
-  freshFingerprintKey,
   getOps,
-  importIncident,
   messageCount,
   metricValue,
   monitorEnv,
   processedCounts,
   readToEnd,
-  testManifest,
+  startInProcessMonitor,
+  waitUntilReady,
+  watchedIncident,
 } from './support/monitor-harness.js';
 import { buildCli, spawnMonitor, type MonitorProcess } from './support/monitor-process.js';
 import { hostPortOf, TcpProxy, throughProxy } from './support/tcp-proxy.js';
@@ -32,7 +30,6 @@ import {
   produceEvents,
   simulatedValue,
   trafficFor,
-  watchedCardsFor,
   watchedEventIds,
 } from './support/traffic.js';
 
@@ -59,15 +56,11 @@ describe('monitor under faults', () => {
     groupId,
     testId,
   }) => {
-    const topics = await createMonitorTopics(createTopics);
-    const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const watchedCards = watchedCardsFor(testId, 12);
-    await importIncident({
+    const { topics, fingerprintKeys, keyring, watchedCards } = await watchedIncident({
+      createTopics,
       redis,
-      keyPrefix: redisPrefix,
-      keyring,
-      manifest: testManifest(`inc-${testId}`),
-      cards: watchedCards,
+      redisPrefix,
+      testId,
     });
     const redisProxy = await TcpProxy.start(hostPortOf(endpoints.redisUrl));
 
@@ -84,21 +77,19 @@ describe('monitor under faults', () => {
     const log = captureLines();
     let handle: MonitorHandle | undefined;
     try {
-      const config = loadEnv(
-        monitorEnv({
+      handle = await startInProcessMonitor(
+        {
           endpoints,
           topics,
           groupId,
           redisPrefix,
           fingerprintKeys,
           redisUrl: throughProxy(endpoints.redisUrl, redisProxy),
-        }),
+        },
+        { level: 'debug', destination: log.stream },
       );
-      handle = await startMonitor(config, {
-        logger: createRootLogger({ name: 'monitor', level: 'debug', destination: log.stream }),
-      });
       const port = handle.httpPort;
-      await vi.waitFor(async () => expect((await getOps(port, '/readyz')).status).toBe(200), WAIT);
+      await waitUntilReady(port, WAIT);
       const metrics = async () => (await getOps(port, '/metrics')).body;
 
       await producer.connect();
@@ -137,7 +128,7 @@ describe('monitor under faults', () => {
         async () => expect(processedCounts(await metrics()).total).toBe(before.length + during.length),
         WAIT,
       );
-      await vi.waitFor(async () => expect((await getOps(port, '/readyz')).status).toBe(200), WAIT);
+      await waitUntilReady(port, WAIT);
 
       const alerts = await decodeAlerts(
         endpoints.schemaRegistryUrl,
@@ -173,15 +164,11 @@ describe('monitor under faults', () => {
     testId,
     registry,
   }) => {
-    const topics = await createMonitorTopics(createTopics);
-    const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const watchedCards = watchedCardsFor(testId, 12);
-    await importIncident({
+    const { topics, fingerprintKeys, keyring, watchedCards } = await watchedIncident({
+      createTopics,
       redis,
-      keyPrefix: redisPrefix,
-      keyring,
-      manifest: testManifest(`inc-${testId}`),
-      cards: watchedCards,
+      redisPrefix,
+      testId,
     });
     const registryProxy = await TcpProxy.start(hostPortOf(endpoints.schemaRegistryUrl));
 
@@ -197,19 +184,16 @@ describe('monitor under faults', () => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     let handle: MonitorHandle | undefined;
     try {
-      const config = loadEnv(
-        monitorEnv({
-          endpoints,
-          topics,
-          groupId,
-          redisPrefix,
-          fingerprintKeys,
-          registryUrl: throughProxy(endpoints.schemaRegistryUrl, registryProxy),
-        }),
-      );
-      handle = await startMonitor(config, { logger: createRootLogger({ name: 'monitor', level: 'silent' }) });
+      handle = await startInProcessMonitor({
+        endpoints,
+        topics,
+        groupId,
+        redisPrefix,
+        fingerprintKeys,
+        registryUrl: throughProxy(endpoints.schemaRegistryUrl, registryProxy),
+      });
       const port = handle.httpPort;
-      await vi.waitFor(async () => expect((await getOps(port, '/readyz')).status).toBe(200), WAIT);
+      await waitUntilReady(port, WAIT);
       const metrics = async () => (await getOps(port, '/metrics')).body;
 
       // the first part with the schema the monitor has cached by now
@@ -267,7 +251,7 @@ describe('monitor under faults', () => {
         async () => expect(processedCounts(await metrics()).total).toBe(before.length + during.length),
         WAIT,
       );
-      await vi.waitFor(async () => expect((await getOps(port, '/readyz')).status).toBe(200), WAIT);
+      await waitUntilReady(port, WAIT);
 
       const alerts = await decodeAlerts(
         endpoints.schemaRegistryUrl,
@@ -307,15 +291,11 @@ describe('monitor under faults', () => {
       groupId,
       testId,
     }) => {
-      const topics = await createMonitorTopics(createTopics);
-      const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-      const watchedCards = watchedCardsFor(testId, 12);
-      await importIncident({
+      const { topics, fingerprintKeys, keyring, watchedCards } = await watchedIncident({
+        createTopics,
         redis,
-        keyPrefix: redisPrefix,
-        keyring,
-        manifest: testManifest(`inc-${testId}`),
-        cards: watchedCards,
+        redisPrefix,
+        testId,
       });
       const schemaId = await ensureSchemaRegistered(
         createSchemaRegistry({ url: endpoints.schemaRegistryUrl }),
@@ -345,7 +325,7 @@ describe('monitor under faults', () => {
         const first = spawnMonitor(env);
         processes.push(first);
         const firstPort = await first.httpPort;
-        await vi.waitFor(async () => expect((await getOps(firstPort, '/readyz')).status).toBe(200), WAIT);
+        await waitUntilReady(firstPort, WAIT);
 
         // keep producing; kill the monitor the moment its first alerts are out
         await producer.connect();

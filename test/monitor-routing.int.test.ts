@@ -9,14 +9,14 @@ import {
   type CardAuthorizationInput,
   type SuspiciousChargeAlert,
 } from '@leakwatch/contracts';
-import { createRootLogger } from '@leakwatch/logger';
-import { loadEnv, startMonitor, type MonitorHandle } from '@leakwatch/monitor-service';
+import type { MonitorHandle } from '@leakwatch/monitor-service';
 import { alertIdFor } from '@leakwatch/pipeline';
 import { defaultRuleSet, parseRuleSet } from '@leakwatch/rules';
 import { integrationTest as it, type CollectedMessage } from '@leakwatch/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import { describe, expect, vi } from 'vitest';
 import {
+  authorizationBuilder,
   captureLines,
   createMonitorTopics,
   decodeAlerts,
@@ -24,9 +24,9 @@ import {
   getOps,
   importIncident,
   metricValue,
-  monitorEnv,
   processedCounts,
   readToEnd,
+  startInProcessMonitor,
   testManifest,
 } from './support/monitor-harness.js';
 
@@ -44,7 +44,6 @@ import {
 
 const KEY_ID = 'k1';
 const T0 = Date.UTC(2026, 4, 2, 3, 0, 0);
-const MINUTE = 60_000;
 const WAIT = { timeout: 20_000, interval: 100 } as const;
 
 type Severity = SuspiciousChargeAlert['severity'];
@@ -56,28 +55,7 @@ const US_GADGETS = { id: 'm-gadgets-us', name: 'Gadgets Online', mcc: '5732', co
 const JP_BOOKS = { id: 'm-books-jp', name: 'Books Online', mcc: '5942', country: 'JP' };
 
 /** An everyday authorization: a grocery in Japan, 5,000 JPY, card present, approved. */
-function authorization(
-  eventId: string,
-  minute: number,
-  card: CardAuthorizationInput['card'],
-  overrides: Partial<CardAuthorizationInput> = {},
-): CardAuthorizationInput {
-  return {
-    eventId,
-    occurredAt: T0 + minute * MINUTE,
-    mti: '0100',
-    card,
-    amountMinor: 5000,
-    currency: 'JPY',
-    merchant: JP_GROCER,
-    channel: 'CARD_PRESENT',
-    threeDs: null,
-    cvvResult: null,
-    responseCode: '00',
-    acquirerId: 'acq-01',
-    ...overrides,
-  };
-}
+const authorization = authorizationBuilder(T0, JP_GROCER);
 
 /** The monitor's alert (and partner) topic reader, kept open so each wait sees new messages. */
 async function tailTopic(kafka: Kafka, topic: string) {
@@ -184,29 +162,26 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
     const manifest = testManifest(`inc-routing-${testId}`);
     await importIncident({ redis, keyPrefix: redisPrefix, keyring, manifest, cards: [A6, A8, B7, U] });
 
-    const config = loadEnv(
-      monitorEnv({
-        endpoints,
-        topics,
-        groupId,
-        redisPrefix,
-        fingerprintKeys: fingerprintKey.env,
-        extra: {
-          LEAKWATCH_PARTNERS_FILE: partnersFile,
-          // the main topics exist already; the partner topics are the monitor's to create
-          LEAKWATCH_CREATE_TOPICS: 'true',
-          LEAKWATCH_TOPIC_PARTITIONS: '3',
-        },
-      }),
-    );
     let handle: MonitorHandle | undefined;
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     const started = performance.now();
     try {
-      handle = await startMonitor(config, {
-        logger: createRootLogger({ name: 'monitor', level: 'silent' }),
-        secretEnv: { LEAKWATCH_WEBHOOK_SECRET_BIRCH: 'birch-webhook-secret-0123456789' },
-      });
+      handle = await startInProcessMonitor(
+        {
+          endpoints,
+          topics,
+          groupId,
+          redisPrefix,
+          fingerprintKeys: fingerprintKey.env,
+          extra: {
+            LEAKWATCH_PARTNERS_FILE: partnersFile,
+            // the main topics exist already; the partner topics are the monitor's to create
+            LEAKWATCH_CREATE_TOPICS: 'true',
+            LEAKWATCH_TOPIC_PARTITIONS: '3',
+          },
+        },
+        { secretEnv: { LEAKWATCH_WEBHOOK_SECRET_BIRCH: 'birch-webhook-secret-0123456789' } },
+      );
       const port = handle.httpPort;
       const startedMs = performance.now() - started;
 
@@ -599,24 +574,22 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
     await writeFile(rulesFile, withLeakedCard('30'), 'utf8');
 
     const log = captureLines();
-    const config = loadEnv(
-      monitorEnv({
-        endpoints,
-        topics,
-        groupId,
-        redisPrefix,
-        fingerprintKeys: fingerprintKey.env,
-        extra: { LEAKWATCH_RULES_FILE: rulesFile },
-      }),
-    );
     let handle: MonitorHandle | undefined;
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     let tail: Awaited<ReturnType<typeof tailTopic>> | undefined;
     const timings: string[] = [];
     try {
-      handle = await startMonitor(config, {
-        logger: createRootLogger({ name: 'monitor', level: 'info', destination: log.stream }),
-      });
+      handle = await startInProcessMonitor(
+        {
+          endpoints,
+          topics,
+          groupId,
+          redisPrefix,
+          fingerprintKeys: fingerprintKey.env,
+          extra: { LEAKWATCH_RULES_FILE: rulesFile },
+        },
+        { level: 'info', destination: log.stream },
+      );
       const port = handle.httpPort;
       const versionInForce = async () => {
         const text = (await getOps(port, '/metrics')).body;

@@ -9,13 +9,14 @@ import {
   type SuspiciousChargeAlert,
 } from '@leakwatch/contracts';
 import { createRootLogger } from '@leakwatch/logger';
-import { loadEnv, startMonitor, type MonitorHandle } from '@leakwatch/monitor-service';
+import type { MonitorHandle } from '@leakwatch/monitor-service';
 import { alertIdFor, DLQ_HEADERS } from '@leakwatch/pipeline';
 import { defaultRuleSet } from '@leakwatch/rules';
 import { integrationTest as it } from '@leakwatch/testing';
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { describe, expect, vi } from 'vitest';
 import {
+  authorizationBuilder,
   captureLines,
   createMonitorTopics,
   decodeAlerts,
@@ -23,10 +24,11 @@ import {
   getOps,
   importIncident,
   metricValue,
-  monitorEnv,
   processedCounts,
   readToEnd,
+  startInProcessMonitor,
   testManifest,
+  waitUntilReady,
 } from './support/monitor-harness.js';
 
 /*
@@ -72,28 +74,12 @@ function writtenForms(pan: string): string[] {
 type Format = 'avro' | 'json';
 
 /** An authorization with everyday defaults: a grocery in Japan, 5,000 JPY, card present, approved. */
-function authorization(
-  eventId: string,
-  minute: number,
-  card: CardAuthorizationInput['card'],
-  overrides: Partial<CardAuthorizationInput> = {},
-): CardAuthorizationInput {
-  return {
-    eventId,
-    occurredAt: T0 + minute * MINUTE,
-    mti: '0100',
-    card,
-    amountMinor: 5000,
-    currency: 'JPY',
-    merchant: { id: 'm-grocer-01', name: 'Grocer Shibuya', mcc: '5411', country: 'JP' },
-    channel: 'CARD_PRESENT',
-    threeDs: null,
-    cvvResult: null,
-    responseCode: '00',
-    acquirerId: 'acq-01',
-    ...overrides,
-  };
-}
+const authorization = authorizationBuilder(T0, {
+  id: 'm-grocer-01',
+  name: 'Grocer Shibuya',
+  mcc: '5411',
+  country: 'JP',
+});
 
 const pan = (number: string, expiry: string | null) => ({ pan: number, expiry });
 
@@ -166,19 +152,16 @@ describe('monitor end to end (in-process, real Kafka, registry and Redis)', () =
 
     const log = captureLines();
     const logger = createRootLogger({ name: 'monitor', level: 'debug', destination: log.stream });
-    const config = loadEnv(
-      monitorEnv({ endpoints, topics, groupId, redisPrefix, fingerprintKeys: fingerprintKey.env }),
-    );
     let handle: MonitorHandle | undefined;
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     try {
       expect(logger.isLevelEnabled('debug')).toBe(true);
-      handle = await startMonitor(config, { logger });
+      handle = await startInProcessMonitor(
+        { endpoints, topics, groupId, redisPrefix, fingerprintKeys: fingerprintKey.env },
+        { logger },
+      );
       const port = handle.httpPort;
-      await vi.waitFor(async () => expect((await getOps(port, '/readyz')).status).toBe(200), {
-        timeout: 30_000,
-        interval: 200,
-      });
+      await waitUntilReady(port, { timeout: 30_000, interval: 200 });
 
       const encoder = await createAuthorizationEncoder({
         registry: createSchemaRegistry({ url: endpoints.schemaRegistryUrl }),

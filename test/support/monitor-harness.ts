@@ -1,11 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createKeyring, type Keyring } from '@leakwatch/card';
-import { createAlertDecoder, createSchemaRegistry, type SuspiciousChargeAlert } from '@leakwatch/contracts';
+import {
+  createAlertDecoder,
+  createSchemaRegistry,
+  type CardAuthorizationInput,
+  type SuspiciousChargeAlert,
+} from '@leakwatch/contracts';
 import { LeakStore, type IncidentManifest } from '@leakwatch/leak-store';
+import { createRootLogger, type Logger, type RootLoggerOptions } from '@leakwatch/logger';
+import { loadEnv, startMonitor, type MonitorHandle } from '@leakwatch/monitor-service';
+import type { WatchedCard } from '@leakwatch/simulator';
 import { collectMessages, type CollectedMessage, type StackEndpoints } from '@leakwatch/testing';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
+import { expect, vi } from 'vitest';
+import { watchedCardsFor } from './traffic.js';
 
 /** A fresh fingerprint key: the env value and the keyring the test computes expectations with. */
 export function freshFingerprintKey(keyId = 'k1'): { env: string; keyring: Keyring } {
@@ -45,8 +55,7 @@ export async function createMonitorTopics(
   };
 }
 
-/** The LEAKWATCH_* environment of a monitor on these topics, group and key prefix. */
-export function monitorEnv(options: {
+export interface MonitorEnvOptions {
   endpoints: StackEndpoints;
   topics: MonitorTopicNames;
   groupId: string;
@@ -55,7 +64,10 @@ export function monitorEnv(options: {
   redisUrl?: string;
   registryUrl?: string;
   extra?: Record<string, string>;
-}): Record<string, string> {
+}
+
+/** The LEAKWATCH_* environment of a monitor on these topics, group and key prefix. */
+export function monitorEnv(options: MonitorEnvOptions): Record<string, string> {
   return {
     LEAKWATCH_KAFKA_BROKERS: options.endpoints.kafkaBrokers.join(','),
     LEAKWATCH_SCHEMA_REGISTRY_URL: options.registryUrl ?? options.endpoints.schemaRegistryUrl,
@@ -73,6 +85,98 @@ export function monitorEnv(options: {
     LEAKWATCH_SHUTDOWN_TIMEOUT_MS: '20000',
     ...options.extra,
   };
+}
+
+/**
+ * Starts a monitor in this process with the environment of `monitorEnv(env)`. The logger is
+ * `logger` when given, else a root logger named "monitor" at `level` (default silent) writing to
+ * `destination` (default stdout).
+ */
+export async function startInProcessMonitor(
+  env: MonitorEnvOptions,
+  options: {
+    logger?: Logger;
+    level?: RootLoggerOptions['level'];
+    destination?: RootLoggerOptions['destination'];
+    secretEnv?: Record<string, string>;
+  } = {},
+): Promise<MonitorHandle> {
+  const config = loadEnv(monitorEnv(env));
+  const logger =
+    options.logger ??
+    createRootLogger({
+      name: 'monitor',
+      level: options.level ?? 'silent',
+      ...(options.destination ? { destination: options.destination } : {}),
+    });
+  return startMonitor(config, {
+    logger,
+    ...(options.secretEnv ? { secretEnv: options.secretEnv } : {}),
+  });
+}
+
+/** Waits until the monitor's /readyz answers 200. */
+export async function waitUntilReady(
+  port: number,
+  wait: { timeout: number; interval: number },
+): Promise<void> {
+  await vi.waitFor(async () => expect((await getOps(port, '/readyz')).status).toBe(200), wait);
+}
+
+/**
+ * An authorization builder with everyday defaults (card present, approved, 5,000 JPY at
+ * `merchant`), at `minute` minutes after `t0`.
+ */
+export function authorizationBuilder(t0: number, merchant: CardAuthorizationInput['merchant']) {
+  return (
+    eventId: string,
+    minute: number,
+    card: CardAuthorizationInput['card'],
+    overrides: Partial<CardAuthorizationInput> = {},
+  ): CardAuthorizationInput => ({
+    eventId,
+    occurredAt: t0 + minute * 60_000,
+    mti: '0100',
+    card,
+    amountMinor: 5000,
+    currency: 'JPY',
+    merchant,
+    channel: 'CARD_PRESENT',
+    threeDs: null,
+    cvvResult: null,
+    responseCode: '00',
+    acquirerId: 'acq-01',
+    ...overrides,
+  });
+}
+
+/**
+ * Fresh monitor topics, a fresh fingerprint key, and an incident `inc-<testId>` watching
+ * `cardCount` simulated cards, imported under `redisPrefix`.
+ */
+export async function watchedIncident(options: {
+  createTopics: Parameters<typeof createMonitorTopics>[0];
+  redis: Redis;
+  redisPrefix: string;
+  testId: string;
+  cardCount?: number;
+}): Promise<{
+  topics: MonitorTopicNames;
+  fingerprintKeys: string;
+  keyring: Keyring;
+  watchedCards: WatchedCard[];
+}> {
+  const topics = await createMonitorTopics(options.createTopics);
+  const { env: fingerprintKeys, keyring } = freshFingerprintKey();
+  const watchedCards = watchedCardsFor(options.testId, options.cardCount ?? 12);
+  await importIncident({
+    redis: options.redis,
+    keyPrefix: options.redisPrefix,
+    keyring,
+    manifest: testManifest(`inc-${options.testId}`),
+    cards: watchedCards,
+  });
+  return { topics, fingerprintKeys, keyring, watchedCards };
 }
 
 /** A log destination that keeps every line, to read back what the process logged. */
