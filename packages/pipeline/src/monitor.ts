@@ -29,13 +29,15 @@ export interface MonitorOptions {
   partitionsConsumedConcurrently?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** Called when the consumer crashed for good (kafkajs will not restart it): exit and restart. */
+  onFatal?: (error: unknown) => void;
 }
 
 /**
  * Lifecycle: idle → starting → running ⇄ retrying → stopping → stopped. `retrying` means some
  * partition is paused on a dependency that can heal; /readyz reports it.
  */
-export type MonitorState = 'idle' | 'starting' | 'running' | 'retrying' | 'stopping' | 'stopped';
+export type MonitorState = 'idle' | 'starting' | 'running' | 'retrying' | 'stopping' | 'stopped' | 'failed';
 
 /**
  * Reads authorizations, publishes alerts and dead letters, and commits a partition's offsets
@@ -51,6 +53,8 @@ export class AuthorizationMonitor {
   #state: MonitorState = 'idle';
   #closing: Promise<void> | undefined;
   readonly #commits = new Map<number, Promise<void>>();
+  /** Batches being handled now: a stop waits for them before it commits and leaves. */
+  readonly #inFlight = new Set<Promise<void>>();
   #lastError: string | undefined;
 
   constructor(options: MonitorOptions) {
@@ -104,21 +108,41 @@ export class AuthorizationMonitor {
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
       this.#lastError = describeError(payload.error);
       logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart && this.#state !== 'stopping' && this.#state !== 'stopped') {
+        // kafkajs gave up on this consumer: nothing is being read any more; say so and let the
+        // process be restarted rather than look healthy while the lag grows
+        this.#state = 'failed';
+        this.#options.onFatal?.(payload.error);
+      }
     });
-    await this.#producer.connect();
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topic: topics.authorizations, fromBeginning: true });
+    try {
+      await this.#producer.connect();
+      await this.#consumer.connect();
+      await this.#consumer.subscribe({ topic: topics.authorizations, fromBeginning: true });
+    } catch (error) {
+      // back to idle, so a caller that retries start-up (a broker still coming up) can
+      await this.#consumer.disconnect().catch(() => undefined);
+      await this.#producer.disconnect().catch(() => undefined);
+      this.#state = 'idle';
+      throw error;
+    }
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        await this.#handleBatch(
+        const handled = this.#handleBatch(
           batch,
           heartbeat,
           () => isRunning() && !isStale() && this.#state !== 'stopping',
           resolveOffset,
         );
+        this.#inFlight.add(handled);
+        try {
+          await handled;
+        } finally {
+          this.#inFlight.delete(handled);
+        }
       },
     });
     logger.info({ topic: topics.authorizations, groupId: this.#options.groupId }, 'monitor consuming');
@@ -141,7 +165,11 @@ export class AuthorizationMonitor {
     }));
     let delay = this.#options.retryInitialMs ?? 200;
     for (let attempt = 1; ; attempt++) {
-      if (!active()) return; // stopping or rebalanced: leave the batch uncommitted
+      if (!active()) {
+        // stopping or rebalanced: leave the batch uncommitted; it is redelivered
+        this.#forget(batch.partition);
+        return;
+      }
       const started = performance.now();
       try {
         const outcome = await this.#processIsolating(messages);
@@ -154,8 +182,7 @@ export class AuthorizationMonitor {
         // Everything the batch produced is acknowledged: its offset may be committed now. The
         // commit runs behind the next batch (one round trip off the latency path); commits of a
         // partition stay in order, and a stop waits for them before leaving the group.
-        const commit = this.#commitInOrder(batch.topic, batch.partition, batch.lastOffset());
-        if (!active()) await commit;
+        void this.#commitInOrder(batch.topic, batch.partition, batch.lastOffset());
         return;
       } catch (error) {
         const code: ErrorCode = error instanceof LeakwatchError ? error.code : 'KAFKA_UNAVAILABLE';
@@ -180,7 +207,18 @@ export class AuthorizationMonitor {
         const until = Date.now() + delay;
         while (Date.now() < until && active()) {
           await sleep(Math.min(1000, until - Date.now()));
-          await heartbeat().catch(() => undefined);
+          try {
+            await heartbeat();
+          } catch (error) {
+            // the group is rebalancing: give the batch back (uncommitted) so this member can
+            // rejoin instead of holding the whole group up while a dependency is down
+            logger.info(
+              { err: error, partition: batch.partition },
+              'rebalance during a retry; releasing the batch',
+            );
+            this.#forget(batch.partition);
+            return;
+          }
         }
         delay = Math.min(delay * 2 * (0.8 + Math.random() * 0.4), this.#options.retryMaxMs ?? 10_000);
       }
@@ -207,7 +245,7 @@ export class AuthorizationMonitor {
           total.clean += one.clean;
           total.watched += one.watched;
         } catch (inner) {
-          if (isRetryable(inner)) throw inner;
+          if (isRetryable(inner) || (inner instanceof Error && isKafkaRetriable(inner))) throw inner;
           total.deadLetters.push({
             message,
             code: 'INTERNAL',
@@ -292,6 +330,13 @@ export class AuthorizationMonitor {
     }
   }
 
+  /** A partition this member no longer works on is not "retrying" any more. */
+  #forget(partition: number): void {
+    if (!this.#retrying.delete(partition)) return;
+    this.#options.metrics.paused.set(this.#retrying.size);
+    if (this.#retrying.size === 0 && this.#state === 'retrying') this.#state = 'running';
+  }
+
   #recover(partition: number): void {
     if (!this.#retrying.delete(partition)) return;
     this.#options.metrics.paused.set(this.#retrying.size);
@@ -345,8 +390,15 @@ export class AuthorizationMonitor {
       const previous = this.#state;
       this.#state = 'stopping';
       if (previous !== 'idle') {
-        // batches in hand see 'stopping', finish, and wait for their own commit; commits already
-        // queued land before the consumer leaves its group
+        // Stop fetching, let the batches in hand finish (a retrying one gives up within a second),
+        // then let their commits land: kafkajs drops commits once its runner is stopping, so
+        // all of this happens before disconnect().
+        try {
+          this.#consumer.pause([{ topic: this.#options.topics.authorizations }]);
+        } catch {
+          /* never ran, or kafkajs already tore the consumer down */
+        }
+        while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
         await Promise.all(this.#commits.values());
         await this.#consumer
           .disconnect()

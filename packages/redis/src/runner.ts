@@ -17,18 +17,19 @@ export interface RedisCallStats {
   commands: number;
 }
 
-const TRANSIENT = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|MOVED|ASK|OOM|NOREPLICAS)\b/;
-
 /**
- * Maps a Redis failure to a LeakwatchError: a server that is down, loading, failing over or out
- * of memory can heal (REDIS_UNAVAILABLE, retryable); an error reply to a well-formed command is
- * a bug (INTERNAL).
+ * Error replies that can only mean a bug in the command we sent. Every other reply (LOADING,
+ * BUSY, MISCONF, OOM, NOPERM, max clients, cluster redirections...) can heal once an operator or
+ * the server acts, and must pause-and-retry rather than dead-letter the authorization.
  */
+const COMMAND_BUG =
+  /^(WRONGTYPE|ERR (wrong number of arguments|unknown command|syntax error|Error running script|user_script))/;
+
 export function toRedisError(error: unknown, what: string): LeakwatchError {
   if (error instanceof LeakwatchError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const isReply = error instanceof Error && error.name === 'ReplyError';
-  if (isReply && !TRANSIENT.test(message)) {
+  if (isReply && COMMAND_BUG.test(message)) {
     return new LeakwatchError('INTERNAL', `Redis refused ${what}: ${message}`, { cause: error });
   }
   return new LeakwatchError('REDIS_UNAVAILABLE', `Redis failed during ${what}: ${message}`, { cause: error });

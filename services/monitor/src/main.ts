@@ -65,6 +65,8 @@ export async function startMonitor(
     signal?: AbortSignal;
     /** Where `{ env: NAME }` webhook secrets of the partners file are read; default process.env. */
     secretEnv?: Readonly<Record<string, string | undefined>>;
+    /** The consumer crashed for good: the process should stop (non-zero) and be restarted. */
+    onFatal?: (error: unknown) => void;
   } = {},
 ): Promise<MonitorHandle> {
   const { env, topics } = config;
@@ -215,6 +217,7 @@ export async function startMonitor(
     },
     metrics,
     logger: logger.child({ component: 'monitor' }),
+    ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   });
   started.monitor = monitor;
   await untilAvailable('kafka', logger, signal, () => monitor.start());
@@ -249,9 +252,13 @@ export async function runMonitor(
   const logger = createRootLogger({ name: 'monitor', level: config.env.LEAKWATCH_LOG_LEVEL });
   const abort = new AbortController();
   let handle: MonitorHandle | undefined;
+  let stopWith: (code: number, reason: string) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => {
-    const onSignal = (signalName: NodeJS.Signals) => {
-      logger.info({ signal: signalName }, 'shutdown requested');
+    let stopping = false;
+    stopWith = (code, reason) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ reason }, 'shutdown requested');
       abort.abort();
       const deadline = setTimeout(() => {
         logger.error(
@@ -261,24 +268,35 @@ export async function runMonitor(
         resolve(1);
       }, config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS);
       deadline.unref();
-      void (handle?.close() ?? Promise.resolve()).then(
-        () => resolve(0),
+      // during start-up there is nothing to close yet: start-up sees the abort and we close after it
+      if (!handle) return;
+      handle.close().then(
+        () => resolve(code),
         (error: unknown) => {
           logger.error({ err: error }, 'error during shutdown');
           resolve(1);
         },
       );
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', () => stopWith(0, 'SIGTERM'));
+    process.once('SIGINT', () => stopWith(0, 'SIGINT'));
   });
   try {
-    handle = await startMonitor(config, { logger, signal: abort.signal, secretEnv: processEnv });
+    handle = await startMonitor(config, {
+      logger,
+      signal: abort.signal,
+      secretEnv: processEnv,
+      onFatal: () => stopWith(1, 'the consumer crashed and will not restart'),
+    });
     logger.info({ httpPort: handle.httpPort }, 'monitor started');
   } catch (error) {
-    if (abort.signal.aborted) return stopped;
     logger.fatal({ err: error }, `monitor failed to start: ${describeError(error)}`);
-    return 1;
+    return abort.signal.aborted ? 0 : 1;
+  }
+  if (abort.signal.aborted) {
+    // a signal came during start-up: close what started, then exit as asked
+    await handle.close();
+    return 0;
   }
   return stopped;
 }
