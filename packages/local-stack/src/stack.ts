@@ -172,6 +172,8 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
       alreadyRunning.push(service.name);
       continue;
     }
+    // half alive (one cluster node died, say): stop what is left so its ports come free
+    for (const pid of known?.pids ?? []) if (await ours(pid, service)) await stopProcess(pid, 5000);
     delete state.services[service.name];
     toStart.push(service);
   }

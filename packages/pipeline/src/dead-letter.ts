@@ -18,6 +18,11 @@ export const DLQ_HEADERS = {
 
 const PAN_LIKE = /\d(?:[ -]?\d){11,18}/g;
 
+/** Masks any 12-19 digit run (spaces and dashes allowed): a last line of defence for free text. */
+export function maskDigitRuns(text: string): string {
+  return text.replace(PAN_LIKE, '[digits]');
+}
+
 /**
  * Headers saying why a message was dead-lettered. The message is built by our own code and never
  * carries input values, but a 12-19 digit run is masked anyway as a last line of defence.
@@ -30,7 +35,7 @@ export function deadLetterHeaders(
 ): Record<string, string> {
   return {
     [DLQ_HEADERS.code]: code,
-    [DLQ_HEADERS.message]: message.replace(PAN_LIKE, '[digits]').slice(0, 1000),
+    [DLQ_HEADERS.message]: maskDigitRuns(message).slice(0, 1000),
     [DLQ_HEADERS.topic]: source.topic,
     [DLQ_HEADERS.partition]: String(source.partition),
     [DLQ_HEADERS.offset]: source.offset,

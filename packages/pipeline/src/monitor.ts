@@ -4,7 +4,7 @@ import type { Logger } from '@leakwatch/logger';
 import { meetsMinSeverity } from '@leakwatch/partners';
 import type { RuleSet } from '@leakwatch/rules';
 import { Partitioners, type Batch, type Consumer, type Kafka, type Message, type Producer } from 'kafkajs';
-import { deadLetterHeaders } from './dead-letter.js';
+import { deadLetterHeaders, maskDigitRuns } from './dead-letter.js';
 import type { MonitorMetrics } from './metrics.js';
 import { processBatch, type BatchDependencies, type BatchOutcome } from './process-batch.js';
 import type { InboundMessage, SuspiciousChargeAlert } from './types.js';
@@ -357,7 +357,12 @@ export class AuthorizationMonitor {
     for (const d of outcome.deadLetters) {
       metrics.deadLetters.inc({ reason: d.code });
       logger.warn(
-        { partition: batch.partition, offset: d.message.offset, code: d.code, reason: d.reason },
+        {
+          partition: batch.partition,
+          offset: d.message.offset,
+          code: d.code,
+          reason: maskDigitRuns(d.reason),
+        },
         'dead-lettered an authorization',
       );
     }

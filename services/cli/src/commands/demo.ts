@@ -94,88 +94,94 @@ export const demoCommand: Command = {
       process.env.LEAKWATCH_HTTP_PORT = (await portFree(9464)) ? '9464' : '0';
     const cli = loadCliEnv(process.env);
 
-    // 2. the incident
-    const incidentId = 'demo-web-skimming-2025';
-    const manifestPath = join(dir, `${incidentId}.manifest.json`);
-    const cardsPath = join(dir, `${incidentId}.cards.csv`);
-    if (!existsSync(cardsPath)) {
-      say('== writing a synthetic incident: 30,000 skimmed cards (PAN, expiry, CVV, name)');
-      await writeIncidentFiles({ dir, incidentId, count: 30_000, seed: 2025, returnCards: false });
-    }
-    say(`== importing ${cardsPath}`);
-    await importCards({ manifestPath, cardsPath, dryRun: false, quiet: true, log: say });
-    const watchedCards = await readWatchedCards(cardsPath);
-
-    // 3. the monitor, traffic and live alerts
-    const logFile = join(dir, 'monitor.log');
-    const monitorLogger = createRootLogger({
-      name: 'monitor',
-      level: 'info',
-      destination: createWriteStream(logFile, { flags: 'a' }),
-    });
-    const config = loadEnv(process.env);
-    say(`== starting the monitor (logs: ${logFile})`);
-    const monitor = await startMonitor(config, { logger: monitorLogger, signal: abort.signal });
-    say(
-      `   metrics: http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
-    );
-
-    const kafka = createKafka({ ...cli.kafka, clientId: 'leakwatch-demo' }, silentLogger());
-    const decoder = createAlertDecoder({ registry: createSchemaRegistry(cli.registry) });
-    const consumer = kafka.consumer({ groupId: `leakwatch-demo-${Date.now()}`, maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: config.topics.alerts, fromBeginning: false });
+    // whatever happens from here on (a failed import, Ctrl-C), stop what the demo started
+    const started: { monitor?: { close(): Promise<void> } } = {};
     const bySeverity: Record<string, number> = { LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 };
-    const color = process.stdout.isTTY === true;
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const decoded = await decoder.decode(message.value);
-        if (!decoded.ok) return;
-        bySeverity[decoded.value.severity] = (bySeverity[decoded.value.severity] ?? 0) + 1;
-        process.stdout.write(`${describeAlert(decoded.value, color)}\n`);
-      },
-    });
-
     let sent = 0;
-    const summary = setInterval(() => {
-      say(
-        `-- ${sent.toLocaleString('en-US')} authorizations sent; alerts: ${Object.entries(bySeverity)
-          .map(([s, n]) => `${s} ${n}`)
-          .join(', ')}`,
-      );
-    }, 5000);
-    const rate = Number(values.rate);
-    const durationMs = values.duration ? Number(values.duration) * 1000 : undefined;
-    say(
-      `== simulating ${rate} authorizations/s${durationMs ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}\n`,
-    );
     try {
-      await runSimulation({
-        kafka: cli.kafka,
-        registry: cli.registry,
-        topic: config.topics.authorizations,
-        ratePerSecond: rate,
-        durationMs,
-        generator: {
-          seed: Date.now() % 100_000,
-          runId: `demo-${Date.now().toString(36)}`,
-          watchedCards: watchedCards.map((c) => ({ pan: c.pan, expiry: c.expiry ?? '2030-01' })),
-          watchedShare: 0.02,
-          expiryMatchShare: 0.7,
-          poisonShare: 0.002,
-          jsonShare: 0.1,
-        },
-        onProgress: (s) => {
-          sent = s.sent;
-        },
-        signal: abort.signal,
+      // 2. the incident
+      const incidentId = 'demo-web-skimming-2025';
+      const manifestPath = join(dir, `${incidentId}.manifest.json`);
+      const cardsPath = join(dir, `${incidentId}.cards.csv`);
+      if (!existsSync(cardsPath)) {
+        say('== writing a synthetic incident: 30,000 skimmed cards (PAN, expiry, CVV, name)');
+        await writeIncidentFiles({ dir, incidentId, count: 30_000, seed: 2025, returnCards: false });
+      }
+      say(`== importing ${cardsPath}`);
+      await importCards({ manifestPath, cardsPath, dryRun: false, quiet: true, log: say });
+      const watchedCards = await readWatchedCards(cardsPath);
+
+      // 3. the monitor, traffic and live alerts
+      const logFile = join(dir, 'monitor.log');
+      const monitorLogger = createRootLogger({
+        name: 'monitor',
+        level: 'info',
+        destination: createWriteStream(logFile, { flags: 'a' }),
       });
-      // let the last alerts arrive
-      if (!abort.signal.aborted) await new Promise((r) => setTimeout(r, 3000));
+      const config = loadEnv(process.env);
+      say(`== starting the monitor (logs: ${logFile})`);
+      const monitor = await startMonitor(config, { logger: monitorLogger, signal: abort.signal });
+      started.monitor = monitor;
+      say(
+        `   metrics: http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
+      );
+
+      const kafka = createKafka({ ...cli.kafka, clientId: 'leakwatch-demo' }, silentLogger());
+      const decoder = createAlertDecoder({ registry: createSchemaRegistry(cli.registry) });
+      const consumer = kafka.consumer({ groupId: `leakwatch-demo-${Date.now()}`, maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      await consumer.subscribe({ topic: config.topics.alerts, fromBeginning: false });
+      const color = process.stdout.isTTY === true;
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const decoded = await decoder.decode(message.value);
+          if (!decoded.ok) return;
+          bySeverity[decoded.value.severity] = (bySeverity[decoded.value.severity] ?? 0) + 1;
+          process.stdout.write(`${describeAlert(decoded.value, color)}\n`);
+        },
+      });
+
+      const summary = setInterval(() => {
+        say(
+          `-- ${sent.toLocaleString('en-US')} authorizations sent; alerts: ${Object.entries(bySeverity)
+            .map(([s, n]) => `${s} ${n}`)
+            .join(', ')}`,
+        );
+      }, 5000);
+      const rate = Number(values.rate);
+      const durationMs = values.duration ? Number(values.duration) * 1000 : undefined;
+      say(
+        `== simulating ${rate} authorizations/s${durationMs ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}\n`,
+      );
+      try {
+        await runSimulation({
+          kafka: cli.kafka,
+          registry: cli.registry,
+          topic: config.topics.authorizations,
+          ratePerSecond: rate,
+          durationMs,
+          generator: {
+            seed: Date.now() % 100_000,
+            runId: `demo-${Date.now().toString(36)}`,
+            watchedCards: watchedCards.map((c) => ({ pan: c.pan, expiry: c.expiry ?? '2030-01' })),
+            watchedShare: 0.02,
+            expiryMatchShare: 0.7,
+            poisonShare: 0.002,
+            jsonShare: 0.1,
+          },
+          onProgress: (s) => {
+            sent = s.sent;
+          },
+          signal: abort.signal,
+        });
+        // let the last alerts arrive
+        if (!abort.signal.aborted) await new Promise((r) => setTimeout(r, 3000));
+      } finally {
+        clearInterval(summary);
+        await consumer.disconnect();
+      }
     } finally {
-      clearInterval(summary);
-      await consumer.disconnect();
-      await monitor.close();
+      await started.monitor?.close();
       if (startedServices.length > 0 && !values['keep-stack']) {
         say('== stopping the stack services the demo started (use --keep-stack to keep them)');
         await stackDown({ only: startedServices as never, log: say });
