@@ -9,7 +9,7 @@ import { describeMachine } from '../bench/machine.js';
 import { runMonitorBenchmark } from '../bench/monitor-bench.js';
 import { loadCliEnv } from '../cli-env.js';
 import { importCards } from './leaks.js';
-import type { Command } from './command.js';
+import type { CommandHandler } from './command.js';
 
 const HELP = `Usage: leakwatch bench [--only store|import|monitor] [--cards <n>] [--messages <n>]
 
@@ -21,8 +21,7 @@ endpoints, or the local stack's defaults), and writes a Markdown report to repor
 Options: --cards (1000000), --messages (300000), --latency-rate (5000), --latency-seconds (30)
 `;
 
-export const benchCommand: Command = {
-  summary: 'benchmarks against the targets (store, import, monitor); writes reports/bench-*.md',
+export const benchCommand: CommandHandler = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],

@@ -13,7 +13,7 @@ import { writeIncidentFiles } from '@leakwatch/simulator';
 import { loadCliEnv } from '../cli-env.js';
 import { readWatchedCards, runSimulation } from '../simulation.js';
 import { importCards } from './leaks.js';
-import type { Command } from './command.js';
+import type { CommandHandler } from './command.js';
 
 const HELP = `Usage: leakwatch demo [--rate <n>] [--duration <seconds>] [--keep-stack]
 
@@ -54,8 +54,7 @@ async function demoKey(dir: string): Promise<string> {
   return key;
 }
 
-export const demoCommand: Command = {
-  summary: 'the one-command demo: stack, a leaked-card incident, the monitor and live traffic',
+export const demoCommand: CommandHandler = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],

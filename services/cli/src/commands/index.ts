@@ -1,10 +1,10 @@
-import type { Command } from './command.js';
+import type { Command, CommandHandler } from './command.js';
 
 /**
  * Commands load their modules on first use: `leakwatch leaks check` should not pay for
  * loading the monitor, the simulator and kafkajs.
  */
-function lazy(summary: string, load: () => Promise<Command>): Command {
+function lazy(summary: string, load: () => Promise<CommandHandler>): Command {
   return { summary, run: async (args) => (await load()).run(args) };
 }
 

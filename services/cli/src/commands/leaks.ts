@@ -10,7 +10,7 @@ import { LeakStore, type AddCardsResult, type IncidentWithCount } from '@leakwat
 import { createRedisClient } from '@leakwatch/redis';
 import { loadCliEnv } from '../cli-env.js';
 import { formatRate, Progress } from '../progress.js';
-import type { Command } from './command.js';
+import type { CommandHandler } from './command.js';
 
 const HELP = `Usage: leakwatch leaks <command>
 
@@ -236,8 +236,7 @@ async function checkCommand(): Promise<number> {
   });
 }
 
-export const leaksCommand: Command = {
-  summary: 'leaks import|list|show|retire|check — compromise incidents and watched cards',
+export const leaksCommand: CommandHandler = {
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {

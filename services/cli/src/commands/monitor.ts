@@ -1,5 +1,5 @@
 import { runMonitor } from '@leakwatch/monitor-service';
-import type { Command } from './command.js';
+import type { CommandHandler } from './command.js';
 
 const HELP = `Usage: leakwatch monitor
 
@@ -9,8 +9,7 @@ environment variables (see README "Configuration"); serves /metrics, /healthz an
 LEAKWATCH_HTTP_PORT. SIGTERM or Ctrl-C: finishes the batch in hand, commits and exits 0.
 `;
 
-export const monitorCommand: Command = {
-  summary: 'run the authorization monitor (Kafka in, alerts out)',
+export const monitorCommand: CommandHandler = {
   async run(args) {
     if (args.includes('--help') || args.includes('-h')) {
       process.stdout.write(HELP);

@@ -5,7 +5,7 @@ import { writeIncidentFiles } from '@leakwatch/simulator';
 import { loadCliEnv } from '../cli-env.js';
 import { formatRate, Progress } from '../progress.js';
 import { readWatchedCards, runSimulation } from '../simulation.js';
-import type { Command } from './command.js';
+import type { CommandHandler } from './command.js';
 
 const HELP = `Usage: leakwatch simulate [options]
 
@@ -43,8 +43,7 @@ function positive(name: string, value: string | undefined): number | undefined {
   return n;
 }
 
-export const simulateCommand: Command = {
-  summary: 'produce realistic authorization traffic (watched cards, poison) to Kafka',
+export const simulateCommand: CommandHandler = {
   async run(args) {
     const { values } = parseArgs({
       args: [...args],

@@ -8,7 +8,7 @@ import {
   type ServiceName,
   type StackOptions,
 } from '@leakwatch/local-stack';
-import type { Command } from './command.js';
+import type { CommandHandler } from './command.js';
 
 const HELP = `Usage: leakwatch stack <up|down|status> [options]
 
@@ -41,8 +41,7 @@ function parseOnly(value: string): ServiceName[] {
   return names as ServiceName[];
 }
 
-export const stackCommand: Command = {
-  summary: 'stack up|down|status — real local Kafka, schema registry and Redis',
+export const stackCommand: CommandHandler = {
   async run(args) {
     const { values, positionals } = parseArgs({
       args: [...args],
