@@ -45,6 +45,27 @@ import {
 
 const WAIT = { timeout: 60_000, interval: 200 } as const;
 
+/**
+ * Brings a cut dependency back and waits until the monitor caught up and is ready again, then
+ * reads every alert: the common end of the outage tests.
+ */
+async function restoreAndReadAlerts(options: {
+  proxy: TcpProxy;
+  metrics: () => Promise<string>;
+  total: number;
+  port: number;
+  registryUrl: string;
+  read: () => ReturnType<typeof readToEnd>;
+}): ReturnType<typeof decodeAlerts> {
+  await options.proxy.start();
+  await vi.waitFor(
+    async () => expect(processedCounts(await options.metrics()).total).toBe(options.total),
+    WAIT,
+  );
+  await waitUntilReady(options.port, WAIT);
+  return decodeAlerts(options.registryUrl, await options.read());
+}
+
 describe('monitor under faults', () => {
   it('Redis outage mid-stream: readiness drops, nothing is dead-lettered, every alert arrives after Redis is back', async ({
     endpoints,
@@ -123,17 +144,14 @@ describe('monitor under faults', () => {
       expect(whileDown.deadLettered).toBe(0);
       expect(await messageCount(admin, topics.deadLetters)).toBe(0);
 
-      await redisProxy.start();
-      await vi.waitFor(
-        async () => expect(processedCounts(await metrics()).total).toBe(before.length + during.length),
-        WAIT,
-      );
-      await waitUntilReady(port, WAIT);
-
-      const alerts = await decodeAlerts(
-        endpoints.schemaRegistryUrl,
-        await readToEnd(kafka, admin, topics.alerts),
-      );
+      const alerts = await restoreAndReadAlerts({
+        proxy: redisProxy,
+        metrics,
+        total: before.length + during.length,
+        port,
+        registryUrl: endpoints.schemaRegistryUrl,
+        read: () => readToEnd(kafka, admin, topics.alerts),
+      });
       const expected = watchedEventIds([...before, ...during]);
       expect(expected.length).toBeGreaterThan(60);
       expectAlertsExactlyFor(
@@ -246,17 +264,14 @@ describe('monitor under faults', () => {
       expect(whileDown.deadLettered).toBe(0);
       expect(await messageCount(admin, topics.deadLetters)).toBe(0);
 
-      await registryProxy.start();
-      await vi.waitFor(
-        async () => expect(processedCounts(await metrics()).total).toBe(before.length + during.length),
-        WAIT,
-      );
-      await waitUntilReady(port, WAIT);
-
-      const alerts = await decodeAlerts(
-        endpoints.schemaRegistryUrl,
-        await readToEnd(kafka, admin, topics.alerts),
-      );
+      const alerts = await restoreAndReadAlerts({
+        proxy: registryProxy,
+        metrics,
+        total: before.length + during.length,
+        port,
+        registryUrl: endpoints.schemaRegistryUrl,
+        read: () => readToEnd(kafka, admin, topics.alerts),
+      });
       const expected = watchedEventIds([...before, ...during]);
       expect(watchedEventIds(during).length).toBeGreaterThan(20);
       expectAlertsExactlyFor(
