@@ -18,7 +18,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
         },
       },
@@ -30,10 +30,11 @@ export default defineConfig({
           include: [
             'packages/*/src/**/*.int.test.ts',
             'services/*/src/**/*.int.test.ts',
+            'tools/*/src/**/*.int.test.ts',
             'test/**/*.int.test.ts',
           ],
           exclude: ['**/node_modules/**', '**/dist/**'],
-          globalSetup: ['packages/testing/src/global-setup.ts'],
+          globalSetup: ['tools/testing/src/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // Integration tests share one broker, one registry and one Redis; files run one at a

@@ -1,3 +1,4 @@
+import { LeakwatchError } from '@leakwatch/errors';
 import type { Command, CommandHandler } from './command.js';
 
 /**
@@ -8,8 +9,34 @@ function lazy(summary: string, load: () => Promise<CommandHandler>): Command {
   return { summary, run: async (args) => (await load()).run(args) };
 }
 
+/** Development tooling (tools/): a devDependency of the CLI, absent from a production install. */
+const DEV_PACKAGES = ['@leakwatch/local-stack', '@leakwatch/simulator', '@leakwatch/bench'];
+
+/** True when `error` says a tools/ package could not be loaded (a production install). */
+export function isMissingDevPackage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  return DEV_PACKAGES.some((name) => error.message.includes(`'${name}'`) || error.message.includes(name));
+}
+
+/**
+ * A command that needs development tooling (local stack, simulator, benchmarks). Production
+ * images and `pnpm deploy --prod` leave tools/ out; such a command then says so in one line.
+ */
+function devOnly(summary: string, load: () => Promise<CommandHandler>): Command {
+  return lazy(summary, async () => {
+    try {
+      return await load();
+    } catch (error) {
+      if (!isMissingDevPackage(error)) throw error;
+      throw new LeakwatchError('USAGE', 'this is a development command; run from a clone');
+    }
+  });
+}
+
 export const commands: Record<string, Command> = {
-  stack: lazy(
+  stack: devOnly(
     'stack up|down|status — real local Kafka, schema registry and Redis',
     async () => (await import('./stack.js')).stackCommand,
   ),
@@ -21,15 +48,15 @@ export const commands: Record<string, Command> = {
     'run the authorization monitor (Kafka in, alerts out)',
     async () => (await import('./monitor.js')).monitorCommand,
   ),
-  simulate: lazy(
+  simulate: devOnly(
     'produce realistic authorization traffic (watched cards, poison) to Kafka',
     async () => (await import('./simulate.js')).simulateCommand,
   ),
-  demo: lazy(
+  demo: devOnly(
     'the one-command demo: stack, a leaked-card incident, the monitor and live traffic',
     async () => (await import('./demo.js')).demoCommand,
   ),
-  bench: lazy(
+  bench: devOnly(
     'benchmarks against the targets (store, import, monitor); writes reports/bench-*.md',
     async () => (await import('./bench.js')).benchCommand,
   ),

@@ -1,0 +1,2 @@
+export { describeMachine, percentile } from './machine.js';
+export { runMonitorBenchmark, type MonitorBenchOptions, type MonitorBenchResult } from './monitor-bench.js';
