@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isKnownCurrency } from './currency.js';
+import { FINGERPRINT_PATTERN, FINGERPRINT_RULE } from './rules.js';
 
 /**
  * Field schemas shared by the records. Every rule carries its own message, naming the rule only:
@@ -124,7 +125,7 @@ export function country() {
 
 /** A keyed fingerprint: HMAC-SHA256 in base64url without padding. */
 export function fingerprint() {
-  return z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 characters of base64url (HMAC-SHA256)');
+  return z.string().regex(FINGERPRINT_PATTERN, FINGERPRINT_RULE);
 }
 
 /** Same rule as LEAKWATCH_FINGERPRINT_KEYS key ids. */

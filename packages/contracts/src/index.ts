@@ -43,6 +43,7 @@ export {
   type AlertDisposition,
   type Disposition,
 } from './alert-disposition.js';
+export { FINGERPRINT_LENGTH, FINGERPRINT_PATTERN, FINGERPRINT_RULE, isFingerprint } from './rules.js';
 export { EPOCH_MILLIS_MIN, EPOCH_MILLIS_MAX, parseIsoDateTime } from './fields.js';
 export { isKnownCurrency } from './currency.js';
 export {
