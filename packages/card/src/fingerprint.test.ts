@@ -2,13 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { LeakwatchError } from '@leakwatch/errors';
-import {
-  EXPIRY_TAG_LENGTH,
-  FINGERPRINT_LENGTH,
-  Keyring,
-  createKeyring,
-  isFingerprint,
-} from './fingerprint.js';
+import { EXPIRY_TAG_LENGTH, Keyring, createKeyring } from './fingerprint.js';
 
 const key0 = Buffer.from(Array.from({ length: 32 }, (_, i) => i)); // 00 01 .. 1f
 const key1 = Buffer.alloc(48, 0xa5);
@@ -24,8 +18,7 @@ describe('Keyring', () => {
     const fp = keyring.fingerprint('4111111111111111');
     expect(fp).toBe('BiIkEgE4KkWRL7IoKLP321FTzyBycipz3tImI-p5q8k');
     expect(fp).toBe(reference(key0, '4111111111111111'));
-    expect(fp).toHaveLength(FINGERPRINT_LENGTH);
-    expect(isFingerprint(fp)).toBe(true);
+    expect(fp).toHaveLength(43);
   });
 
   it('matches node:crypto for every PAN length and many keys', () => {
@@ -61,7 +54,7 @@ describe('Keyring', () => {
     expect(() => keyring.expiryTag(fp, '12/27', 'k0')).toThrow(
       expect.objectContaining({ code: 'INVALID_EXPIRY' }),
     );
-    expect(() => keyring.expiryTag(fp.slice(1), '2027-12', 'k0')).toThrow(
+    expect(() => keyring.expiryTag('', '2027-12', 'k0')).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
     expect(() => keyring.expiryTag(fp, '2027-12', 'nope')).toThrow(
@@ -69,14 +62,14 @@ describe('Keyring', () => {
     );
   });
 
-  it('refuses keys under 32 bytes, bad and repeated ids, and no keys, listing every problem', () => {
+  it('refuses keys under 32 bytes, empty and repeated ids, and no keys, listing every problem', () => {
     let error: unknown;
     try {
       new Keyring([
         { keyId: 'short', key: Buffer.alloc(31, 1) },
         { keyId: 'ok', key: key0 },
         { keyId: 'ok', key: key1 },
-        { keyId: 'bad id', key: key0 },
+        { keyId: '', key: key0 },
       ]);
     } catch (e) {
       error = e;
@@ -133,16 +126,5 @@ describe('Keyring', () => {
     expect(shown).not.toContain('AAAA');
     expect(shown).not.toContain('65, 65');
     expect(JSON.parse(JSON.stringify(keyring))).toEqual({ currentKeyId: 'k', keyIds: ['k'] });
-  });
-});
-
-describe('isFingerprint', () => {
-  it('accepts canonical 43-character base64url only', () => {
-    const fp = reference(key0, '4111111111111111');
-    expect(isFingerprint(fp)).toBe(true);
-    expect(isFingerprint(fp + '=')).toBe(false);
-    expect(isFingerprint(fp.slice(0, 42))).toBe(false);
-    expect(isFingerprint(fp.slice(0, 42) + 'B')).toBe(false); // non-zero padding bits
-    expect(isFingerprint(fp.slice(0, 42).replace(/./, '+') + 'A')).toBe(false);
   });
 });

@@ -15,22 +15,11 @@ export interface KeyedFingerprint {
 }
 
 export const MIN_KEY_BYTES = 32;
-/** base64url, no padding, of 32 bytes. */
-export const FINGERPRINT_LENGTH = 43;
 /** base64url, no padding, of the first 8 bytes of the expiry HMAC. */
 export const EXPIRY_TAG_LENGTH = 11;
 const EXPIRY_TAG_BYTES = 8;
 /** Label of the sub-key expiry tags are made with, so they never share a key with fingerprints. */
 const EXPIRY_TAG_KEY_LABEL = 'leakwatch/expiry-tag/v1';
-
-const KEY_ID = /^[A-Za-z0-9._-]{1,32}$/;
-// 32 bytes in base64url: 42 free characters, then one carrying 4 bits and 2 zero bits.
-const FINGERPRINT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
-
-/** True for a well-formed fingerprint: 43 characters of canonical base64url (32 bytes). */
-export function isFingerprint(value: string): boolean {
-  return value.length === FINGERPRINT_LENGTH && FINGERPRINT.test(value);
-}
 
 interface KeyEntry {
   keyId: string;
@@ -51,14 +40,18 @@ export class Keyring {
   readonly #ordered: readonly KeyEntry[];
   readonly #current: KeyEntry;
 
-  /** Refuses (CONFIG_INVALID, every problem listed) an empty list, bad or repeated ids, keys under 32 bytes. */
+  /**
+   * Refuses (CONFIG_INVALID, every problem listed) an empty list, empty or repeated ids, keys under
+   * 32 bytes. The key-id format is a contract rule (isKeyId in @leakwatch/contracts), checked where
+   * keys are read (config); this package sits below the contract and does not redefine it.
+   */
   constructor(keys: readonly FingerprintKey[]) {
     const problems: string[] = [];
     if (keys.length === 0) problems.push('needs at least one key');
     const entries = new Map<string, KeyEntry>();
     keys.forEach(({ keyId, key }, index) => {
-      if (!KEY_ID.test(keyId)) {
-        problems.push(`key #${index + 1}: key id must be 1-32 characters of A-Z a-z 0-9 . _ -`);
+      if (typeof keyId !== 'string' || keyId.length === 0) {
+        problems.push(`key #${index + 1}: needs a key id`);
         return;
       }
       if (entries.has(keyId)) problems.push(`key "${keyId}" is listed twice`);
@@ -119,14 +112,11 @@ export class Keyring {
    * sub-key derived from the fingerprint key. A leaked expiry is stored as this tag, never in clear,
    * and an event that carries only a fingerprint and an expiry can still be compared with it.
    * Without the key the few hundred possible expiries cannot be tried against a stolen tag.
+   * `fingerprint` is one the contract accepted (isFingerprint in @leakwatch/contracts).
    */
   expiryTag(fingerprint: string, expiry: string, keyId: string): string {
-    if (!isFingerprint(fingerprint)) {
-      throw new LeakwatchError(
-        'VALIDATION_FAILED',
-        'an expiry tag needs a 43-character base64url fingerprint',
-      );
-    }
+    if (fingerprint.length === 0)
+      throw new LeakwatchError('VALIDATION_FAILED', 'an expiry tag needs a fingerprint');
     if (!isExpiry(expiry))
       throw new LeakwatchError('INVALID_EXPIRY', 'an expiry tag needs an expiry as YYYY-MM');
     return this.#entry(keyId).expiryTag.digestBase64url([fingerprint, '|', expiry], EXPIRY_TAG_BYTES);
@@ -136,7 +126,8 @@ export class Keyring {
     if (keyId === undefined) return this.#current;
     const entry = this.#entries.get(keyId);
     if (entry === undefined) {
-      throw new LeakwatchError('UNKNOWN_KEY_ID', `fingerprint key id "${safeKeyId(keyId)}" is not active`);
+      // The id is not echoed: it came from an event or a file, not from this configuration.
+      throw new LeakwatchError('UNKNOWN_KEY_ID', 'fingerprint key id is not active');
     }
     return entry;
   }
@@ -145,11 +136,6 @@ export class Keyring {
   toJSON(): { currentKeyId: string; keyIds: readonly string[] } {
     return { currentKeyId: this.currentKeyId, keyIds: this.keyIds };
   }
-}
-
-/** Key ids come from events and files: echo them only when they look like key ids. */
-function safeKeyId(keyId: string): string {
-  return KEY_ID.test(keyId) ? keyId : '(malformed)';
 }
 
 /** Builds a {@link Keyring}; same as `new Keyring(keys)`. */

@@ -23,9 +23,7 @@ export {
 export {
   Keyring,
   createKeyring,
-  isFingerprint,
   MIN_KEY_BYTES,
-  FINGERPRINT_LENGTH,
   EXPIRY_TAG_LENGTH,
   type FingerprintKey,
   type KeyedFingerprint,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isKeyId, KEY_ID_RULE } from '@leakwatch/contracts';
 import { booleanString, csvList, portNumber } from './parse.js';
 
 /** Settings every service shares, as zod shapes to spread into a service's own `Env` schema. */
@@ -96,8 +97,8 @@ export function parseFingerprintKeys(value: string): FingerprintKeySetting[] | s
     const colon = part.indexOf(':');
     const keyId = colon > 0 ? part.slice(0, colon) : '';
     const encoded = colon > 0 ? part.slice(colon + 1) : '';
-    if (!/^[A-Za-z0-9._-]{1,32}$/.test(keyId)) {
-      problems.push(`key #${index + 1}: key id must be 1-32 characters of A-Z a-z 0-9 . _ -`);
+    if (!isKeyId(keyId)) {
+      problems.push(`key #${index + 1}: key id ${KEY_ID_RULE}`);
       return;
     }
     if (seen.has(keyId)) problems.push(`key "${keyId}" is listed twice`);

@@ -165,6 +165,19 @@ describe('validateCardAuthorization: poison', () => {
       'card.fingerprint: must be 43 characters of base64url',
     ],
     [
+      // 43 base64url characters, but "d" leaves non-zero bits past the 32nd byte: the store
+      // could not keep it as 32 bytes, so the contract refuses it too (one rule, see rules.ts)
+      'fingerprint that does not decode to 32 bytes',
+      withField('card', {
+        fingerprint: `${FINGERPRINT.slice(0, 42)}d`,
+        keyId: 'k1',
+        bin: '411111',
+        last4: '1111',
+      }),
+      'VALIDATION_FAILED',
+      'card.fingerprint: must be 43 characters of base64url',
+    ],
+    [
       'bad bin',
       withField('card', { fingerprint: FINGERPRINT, keyId: 'k1', bin: '4111', last4: '1111' }),
       'VALIDATION_FAILED',

@@ -29,6 +29,23 @@ export type ThreeDsResult = (typeof THREE_DS_RESULTS)[number];
 export const CVV_RESULTS = ['MATCH', 'NO_MATCH', 'NOT_PROVIDED', 'NOT_CHECKED'] as const;
 export type CvvResult = (typeof CVV_RESULTS)[number];
 
+/**
+ * The card record of CardAuthorization.avsc as it travels (Avro with unwrapped unions, or JSON):
+ * every field nullable. Which combinations are valid (a PAN, or a fingerprint with keyId, bin and
+ * last4) is for {@link validateCardAuthorization} to say; after it, the card is an
+ * {@link AuthorizationCard}, which is assignable to this.
+ */
+export interface AuthorizationCardRecord {
+  /** 12-19 digits (spaces and dashes allowed on input), or null when a fingerprint is sent instead. */
+  pan: string | null;
+  fingerprint: string | null;
+  keyId: string | null;
+  bin: string | null;
+  last4: string | null;
+  /** `YYYY-MM` */
+  expiry: string | null;
+}
+
 /** The card of an authorization that carries the card number (digits only, Luhn-valid). */
 export interface PanCard {
   pan: string;

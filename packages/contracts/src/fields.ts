@@ -1,5 +1,17 @@
 import { z } from 'zod';
 import { isKnownCurrency } from './currency.js';
+import {
+  BIN_PATTERN,
+  BIN_RULE,
+  FINGERPRINT_PATTERN,
+  FINGERPRINT_RULE,
+  INCIDENT_ID_PATTERN,
+  INCIDENT_ID_RULE,
+  KEY_ID_PATTERN,
+  KEY_ID_RULE,
+  LAST4_PATTERN,
+  LAST4_RULE,
+} from './rules.js';
 
 /**
  * Field schemas shared by the records. Every rule carries its own message, naming the rule only:
@@ -124,23 +136,28 @@ export function country() {
 
 /** A keyed fingerprint: HMAC-SHA256 in base64url without padding. */
 export function fingerprint() {
-  return z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 characters of base64url (HMAC-SHA256)');
+  return z.string().regex(FINGERPRINT_PATTERN, FINGERPRINT_RULE);
 }
 
 /** Same rule as LEAKWATCH_FINGERPRINT_KEYS key ids. */
 export function keyId() {
-  return z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 . _ -');
+  return z.string().regex(KEY_ID_PATTERN, KEY_ID_RULE);
 }
 
 export function bin() {
-  return z.string().regex(/^\d{6,8}$/, 'must be 6 to 8 digits');
+  return z.string().regex(BIN_PATTERN, BIN_RULE);
 }
 
 export function last4() {
-  return z.string().regex(/^\d{4}$/, 'must be 4 digits');
+  return z.string().regex(LAST4_PATTERN, LAST4_RULE);
 }
 
 /** A card expiry month as `YYYY-MM`. */
 export function expiry() {
   return z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+}
+
+/** An incident id (see INCIDENT_ID_PATTERN). */
+export function incidentId() {
+  return z.string().regex(INCIDENT_ID_PATTERN, INCIDENT_ID_RULE);
 }

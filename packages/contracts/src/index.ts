@@ -15,6 +15,7 @@ export {
   type CardAuthorization,
   type CardAuthorizationInput,
   type AuthorizationCard,
+  type AuthorizationCardRecord,
   type PanCard,
   type FingerprintCard,
   type Merchant,
@@ -43,6 +44,34 @@ export {
   type AlertDisposition,
   type Disposition,
 } from './alert-disposition.js';
+export {
+  FINGERPRINT_LENGTH,
+  FINGERPRINT_PATTERN,
+  FINGERPRINT_RULE,
+  isFingerprint,
+  INCIDENT_ID_PATTERN,
+  INCIDENT_ID_RULE,
+  isIncidentId,
+  KEY_ID_PATTERN,
+  KEY_ID_RULE,
+  isKeyId,
+  BIN_PATTERN,
+  BIN_RULE,
+  isBin,
+  LAST4_PATTERN,
+  LAST4_RULE,
+  isLast4,
+} from './rules.js';
+export {
+  incidentManifestSchema,
+  validateIncidentManifest,
+  manifestInstants,
+  isIsoDate,
+  isoInstant,
+  type IncidentManifest,
+  type ManifestProblem,
+  type ManifestResult,
+} from './incident-manifest.js';
 export { EPOCH_MILLIS_MIN, EPOCH_MILLIS_MAX, parseIsoDateTime } from './fields.js';
 export { isKnownCurrency } from './currency.js';
 export {

@@ -115,7 +115,7 @@ export const suspiciousChargeAlertSchema = z.object({
   ),
   incidents: z.array(
     z.object({
-      incidentId: field.text(128),
+      incidentId: field.incidentId(),
       compromiseType: field.text(64),
       exposureStart: field.nullable(z.string()),
       exposureEnd: field.nullable(z.string()),

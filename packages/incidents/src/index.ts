@@ -1,17 +1,4 @@
-export {
-  parseManifest,
-  readManifest,
-  manifestInstants,
-  incidentManifestSchema,
-  isIsoDate,
-  isoInstant,
-  INCIDENT_ID,
-  type IncidentManifest,
-  type ManifestProblem,
-  type ParseManifestOptions,
-} from './manifest.js';
-// The contract's incident vocabularies, re-exported for callers that check manifests.
-export { COMPROMISE_TYPES, EXPOSED_DATA, type CompromiseType, type ExposedData } from '@leakwatch/contracts';
+export { parseManifest, readManifest, type ParseManifestOptions } from './manifest.js';
 export {
   readCards,
   CardsReader,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeakwatchError } from '@leakwatch/errors';
-import { manifestInstants, parseManifest, readManifest } from './manifest.js';
+import { manifestInstants } from '@leakwatch/contracts';
+import { parseManifest, readManifest } from './manifest.js';
 
 const valid = {
   incidentId: 'jp-shop-2025-05',

@@ -2,7 +2,6 @@ import {
   binLength,
   EXPIRY_REJECT_REASONS,
   PAN_REJECT_REASONS,
-  isFingerprint,
   maskPan,
   maskUnparsedPan,
   normalizePan,
@@ -11,17 +10,18 @@ import {
   type CardScheme,
   type Keyring,
 } from '@leakwatch/card';
+import { BIN_RULE, FINGERPRINT_RULE, LAST4_RULE, isBin, isFingerprint, isLast4 } from '@leakwatch/contracts';
 
 /** Why a row of a cards file was not loaded: a closed list, each with a description. */
 export const REJECT_REASONS = {
   ...PAN_REJECT_REASONS,
   ...EXPIRY_REJECT_REASONS,
   MISSING_CARD: 'row has neither a card number nor a fingerprint',
-  INVALID_FINGERPRINT: 'fingerprint must be 43 characters of base64url (an HMAC-SHA256)',
+  INVALID_FINGERPRINT: `fingerprint ${FINGERPRINT_RULE}`,
   MISSING_KEY_ID: 'a fingerprint needs the key_id it was made with',
   UNKNOWN_KEY_ID: 'key_id is not an active fingerprint key here',
-  INVALID_BIN: 'bin must be 6 to 8 digits',
-  INVALID_LAST4: 'last4 must be 4 digits',
+  INVALID_BIN: `bin ${BIN_RULE}`,
+  INVALID_LAST4: `last4 ${LAST4_RULE}`,
   MALFORMED_ROW: 'row cannot be read',
 } as const;
 
@@ -115,14 +115,11 @@ function fromPan(keyring: Keyring, line: number, rawPan: string, rawExpiry: stri
   };
 }
 
-const BIN = /^\d{6,8}$/;
-const LAST4 = /^\d{4}$/;
-
 function fromFingerprint(keyring: Keyring, line: number, fingerprint: string, cells: RowCells): CardsFileRow {
   const bin = cells.bin.trim();
   const last4 = cells.last4.trim();
-  const binOk = bin.length === 0 || BIN.test(bin);
-  const last4Ok = last4.length === 0 || LAST4.test(last4);
+  const binOk = bin.length === 0 || isBin(bin);
+  const last4Ok = last4.length === 0 || isLast4(last4);
   // At most 6 + 4 digits, like every masked form in a reject.
   const masked = binOk && last4Ok && (bin || last4) ? `${bin.slice(0, 6)}…${last4}` : '';
   if (!isFingerprint(fingerprint)) return reject(line, 'INVALID_FINGERPRINT', masked);

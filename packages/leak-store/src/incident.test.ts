@@ -40,7 +40,13 @@ describe('checkManifest', () => {
     } catch (error) {
       expect(isLeakwatchError(error, 'MANIFEST_INVALID')).toBe(true);
       const message = (error as Error).message;
-      for (const word of ['incidentId', 'compromiseType', 'after exposureEnd', 'dataExposed', 'watchUntil']) {
+      for (const word of [
+        'incidentId',
+        'compromiseType',
+        'exposureEnd must not be before exposureStart',
+        'dataExposed',
+        'watchUntil',
+      ]) {
         expect(message).toContain(word);
       }
     }

@@ -1,15 +1,6 @@
 import { maskPan, normalizePan, schemeOf, type Keyring, type KeyedFingerprint } from '@leakwatch/card';
+import type { AuthorizationCardRecord } from '@leakwatch/contracts';
 import type { ErrorCode } from '@leakwatch/errors';
-
-/** The card fields of a validated CardAuthorization. */
-export interface AuthorizationCard {
-  pan: string | null;
-  fingerprint: string | null;
-  keyId: string | null;
-  bin: string | null;
-  last4: string | null;
-  expiry: string | null;
-}
 
 /** A card as Leakwatch handles it: fingerprints, never the PAN. */
 export interface ResolvedCard {
@@ -30,7 +21,7 @@ export type ResolveResult =
  * Turns the card of an authorization into fingerprints. The PAN is hashed here and goes no
  * further: nothing downstream of this function ever sees it.
  */
-export function resolveCard(card: AuthorizationCard, keyring: Keyring): ResolveResult {
+export function resolveCard(card: AuthorizationCardRecord, keyring: Keyring): ResolveResult {
   if (card.pan !== null) {
     const pan = normalizePan(card.pan);
     if (!pan.ok) return { ok: false, code: 'INVALID_PAN', message: `card.pan: ${pan.reason}` };

@@ -1,20 +1,14 @@
-import type { CardAuthorization as ValidatedAuthorization, Merchant } from '@leakwatch/contracts';
+import type {
+  AuthorizationCardRecord,
+  CardAuthorization as ValidatedAuthorization,
+  Merchant,
+} from '@leakwatch/contracts';
 
 /**
- * The card as `schemas/CardAuthorization.avsc` has it: one record, every field nullable. Which
- * combinations are valid (a PAN, or a fingerprint with keyId, bin and last4) is for validation to
- * say; the simulator sends invalid ones on purpose.
+ * The card as `schemas/CardAuthorization.avsc` has it (the contract's record, every field
+ * nullable); the simulator sends invalid combinations on purpose.
  */
-export interface AuthorizationCard {
-  /** 12-19 digits, or null when the event carries a fingerprint instead. */
-  pan: string | null;
-  fingerprint: string | null;
-  keyId: string | null;
-  bin: string | null;
-  last4: string | null;
-  /** "YYYY-MM". */
-  expiry: string | null;
-}
+export type AuthorizationCard = AuthorizationCardRecord;
 
 export type AuthorizationMerchant = Merchant;
 

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CompromiseType, ExposedData } from '@leakwatch/contracts';
+import { INCIDENT_ID_RULE, isIncidentId, type CompromiseType, type ExposedData } from '@leakwatch/contracts';
 import { LeakwatchError } from '@leakwatch/errors';
 import { type GeneratedCard, type SchemeMix, iterateCards } from './cards.js';
 import { Random, type Seed } from './random.js';
@@ -72,7 +72,6 @@ export interface IncidentFiles {
   invalidRows: number;
 }
 
-const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const CHUNK_CHARS = 64 * 1024;
 /** Formatting variety of a hand-made list: most PANs bare, some grouped with spaces or dashes. */
 const SPACED_PAN_SHARE = 0.12;
@@ -90,9 +89,7 @@ const SURNAME_FIRST_SHARE = 0.05;
 export async function writeIncidentFiles(options: WriteIncidentFilesOptions): Promise<IncidentFiles> {
   const problems: string[] = [];
   if (typeof options.dir !== 'string' || options.dir.length === 0) problems.push('dir: is required');
-  if (!INCIDENT_ID.test(options.incidentId)) {
-    problems.push('incidentId: must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit');
-  }
+  if (!isIncidentId(options.incidentId)) problems.push(`incidentId: ${INCIDENT_ID_RULE}`);
   if (!Number.isSafeInteger(options.count) || options.count < 0)
     problems.push('count: must be a whole number ≥ 0');
   const invalidRowShare = options.invalidRowShare ?? 0;
