@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isKnownCurrency } from './currency.js';
+import { FINGERPRINT_RULE, isFingerprint } from './fingerprint.js';
 
 /**
  * Field schemas shared by the records. Every rule carries its own message, naming the rule only:
@@ -122,9 +123,9 @@ export function country() {
   return z.string().regex(/^[A-Z]{2}$/, 'must be two capital letters (ISO 3166-1 alpha-2)');
 }
 
-/** A keyed fingerprint: HMAC-SHA256 in base64url without padding. */
+/** A keyed fingerprint: HMAC-SHA256 in base64url without padding (the one check, `isFingerprint`). */
 export function fingerprint() {
-  return z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 characters of base64url (HMAC-SHA256)');
+  return z.string().refine(isFingerprint, FINGERPRINT_RULE);
 }
 
 /** Same rule as LEAKWATCH_FINGERPRINT_KEYS key ids. */

@@ -45,6 +45,7 @@ export {
 } from './alert-disposition.js';
 export { EPOCH_MILLIS_MIN, EPOCH_MILLIS_MAX, parseIsoDateTime } from './fields.js';
 export { isKnownCurrency } from './currency.js';
+export { isFingerprint } from './fingerprint.js';
 export {
   safeErrorMap,
   type ValidationResult,
