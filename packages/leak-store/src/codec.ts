@@ -1,3 +1,4 @@
+import { isFingerprint } from '@leakwatch/contracts';
 import { LeakwatchError } from '@leakwatch/errors';
 
 /**
@@ -6,17 +7,14 @@ import { LeakwatchError } from '@leakwatch/errors';
  * base64url characters) and keeps them as raw bytes, which halves their size in Redis.
  */
 
-/** 43 base64url characters of 32 bytes: the last character carries 2 zero bits. */
-const FINGERPRINT_PATTERN = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 const EXPIRY_TAG_PATTERN = /^[A-Za-z0-9_-]{11}$/;
 
 export const FINGERPRINT_BYTES = 32;
 /** An expiry tag packed losslessly: 11 characters × 6 bits = 66 bits, in 9 bytes. */
 export const PACKED_TAG_BYTES = 9;
 
-export function isFingerprint(value: string): boolean {
-  return FINGERPRINT_PATTERN.test(value);
-}
+/** The contract's one fingerprint check (`@leakwatch/contracts`), re-exported for the store's callers. */
+export { isFingerprint };
 
 export function isExpiryTag(value: string): boolean {
   return EXPIRY_TAG_PATTERN.test(value);
@@ -24,7 +22,7 @@ export function isExpiryTag(value: string): boolean {
 
 /** The 32 bytes of a fingerprint; throws VALIDATION_FAILED for anything else. */
 export function fingerprintBytes(fingerprint: string, what = 'fingerprint'): Buffer {
-  if (typeof fingerprint !== 'string' || !FINGERPRINT_PATTERN.test(fingerprint)) {
+  if (!isFingerprint(fingerprint)) {
     throw new LeakwatchError('VALIDATION_FAILED', `${what} is not a 43-character base64url fingerprint`);
   }
   return Buffer.from(fingerprint, 'base64url');
@@ -38,7 +36,7 @@ export function fingerprintsToBuffer(fingerprints: readonly string[], what = 'fi
   const out = Buffer.allocUnsafe(fingerprints.length * FINGERPRINT_BYTES);
   for (let i = 0; i < fingerprints.length; i++) {
     const fingerprint = fingerprints[i] as string;
-    if (typeof fingerprint !== 'string' || !FINGERPRINT_PATTERN.test(fingerprint)) {
+    if (!isFingerprint(fingerprint)) {
       throw new LeakwatchError(
         'VALIDATION_FAILED',
         `${what}[${i}] is not a 43-character base64url fingerprint`,
