@@ -57,7 +57,7 @@ const JP_BOOKS = { id: 'm-books-jp', name: 'Books Online', mcc: '5942', country:
 /** An everyday authorization: a grocery in Japan, 5,000 JPY, card present, approved. */
 const authorization = authorizationBuilder(T0, JP_GROCER);
 
-/** The monitor's alert (and partner) topic reader, kept open so each wait sees new messages. */
+/** A reader of the monitor's alert topic, kept open so each wait sees new messages. */
 async function tailTopic(kafka: Kafka, topic: string) {
   const messages: CollectedMessage[] = [];
   const consumer = kafka.consumer({
@@ -95,7 +95,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 describe('monitor: partner routing and rules hot reload (in-process, real Kafka, registry and Redis)', () => {
-  it('routes by longest BIN prefix, stamps partnerId on every alert, copies to each partner topic only what reaches its minSeverity, and checks CROSS_BORDER against the partner country', async ({
+  it('routes by longest BIN prefix, stamps partnerId on every alert, writes card.alerts only (never partner topics), and checks CROSS_BORDER against the partner country', async ({
     endpoints,
     testId,
     kafka,
@@ -175,7 +175,8 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
           fingerprintKeys: fingerprintKey.env,
           extra: {
             LEAKWATCH_PARTNERS_FILE: partnersFile,
-            // the main topics exist already; the partner topics are the monitor's to create
+            // the main topics exist already; even when asked to create topics, the monitor
+            // leaves partner topics to the dispatcher
             LEAKWATCH_CREATE_TOPICS: 'true',
             LEAKWATCH_TOPIC_PARTITIONS: '3',
           },
@@ -185,20 +186,11 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
       const port = handle.httpPort;
       const startedMs = performance.now() - started;
 
-      // ---- start-up made both partner topics and registered their value subjects ----
-      const metadata = await admin.fetchTopicMetadata({ topics: [topicA, topicB] });
-      expect(metadata.topics.map((t) => [t.name, t.partitions.length]).sort()).toEqual(
-        [
-          [topicA, 3],
-          [topicB, 3],
-        ].sort(),
-      );
+      // ---- the partner topics are the dispatcher's: the monitor neither creates nor writes them ----
+      const existing = new Set(await admin.listTopics());
+      expect(existing.has(topicA), topicA).toBe(false);
+      expect(existing.has(topicB), topicB).toBe(false);
       const registry = createSchemaRegistry({ url: endpoints.schemaRegistryUrl });
-      const subjectIds = {
-        [topicA]: await registry.getLatestSchemaId(valueSubject(topicA)),
-        [topicB]: await registry.getLatestSchemaId(valueSubject(topicB)),
-      };
-
       const encoder = await createAuthorizationEncoder({
         registry,
         subject: valueSubject(topics.authorizations),
@@ -213,7 +205,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
         severity: Severity;
         /** The issuer country CROSS_BORDER names, when it fires ("JP (assumed…)" for the default). */
         crossBorderIssuer?: string;
-        onPartnerTopic: string | null;
       }
       const expected: Expected[] = [];
       const stream: Array<{ key: string; value: Buffer }> = [];
@@ -227,7 +218,7 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
       });
       const online = { channel: 'ECOMMERCE', threeDs: 'NOT_PERFORMED', cvvResult: 'MATCH' } as const;
 
-      // Asahi (JP, minSeverity LOW): every alert reaches its topic.
+      // Asahi (JP, minSeverity LOW).
       watched(
         {
           eventId: `rt-a6-shop-${testId}`,
@@ -238,7 +229,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
             ['EXPIRY_MATCHES_LEAK', 5],
           ],
           severity: 'LOW',
-          onPartnerTopic: topicA,
         },
         authorization(`rt-a6-shop-${testId}`, 0, pan(A6)),
       );
@@ -254,7 +244,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
           ],
           severity: 'LOW',
           crossBorderIssuer: 'JP',
-          onPartnerTopic: topicA,
         },
         authorization(`rt-a6-abroad-${testId}`, 20, pan(A6), { merchant: US_GROCER }),
       );
@@ -270,11 +259,10 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
             ['HIGH_RISK_MCC', 15],
           ],
           severity: 'HIGH',
-          onPartnerTopic: topicA,
         },
         authorization(`rt-a8-online-${testId}`, 1, pan(A8, null), { ...online, merchant: JP_GADGETS }),
       );
-      // Birch (US, minSeverity HIGH): LOW and MEDIUM stay on the main topic only. A US shop is
+      // Birch (US, minSeverity HIGH, applied by the dispatcher). A US shop is
       // domestic for Birch (the JP default would have called it cross-border), a JP shop is not.
       watched(
         {
@@ -286,7 +274,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
             ['EXPIRY_MATCHES_LEAK', 5],
           ],
           severity: 'LOW',
-          onPartnerTopic: null,
         },
         authorization(`rt-b7-shop-us-${testId}`, 0, pan(B7), { merchant: US_GROCER }),
       );
@@ -303,7 +290,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
           ],
           severity: 'MEDIUM',
           crossBorderIssuer: 'US',
-          onPartnerTopic: null,
         },
         authorization(`rt-b7-online-jp-${testId}`, 20, pan(B7, null), { ...online, merchant: JP_BOOKS }),
       );
@@ -319,7 +305,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
             ['HIGH_RISK_MCC', 15],
           ],
           severity: 'HIGH',
-          onPartnerTopic: topicB,
         },
         authorization(`rt-b7-online-us-${testId}`, 40, pan(B7, null), { ...online, merchant: US_GADGETS }),
       );
@@ -339,7 +324,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
           ],
           severity: 'CRITICAL',
           crossBorderIssuer: 'US',
-          onPartnerTopic: topicB,
         },
         authorization(
           `rt-b7-fp-fraud-${testId}`,
@@ -355,7 +339,7 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
           { ...online, threeDs: 'FAILED', amountMinor: 150_000, merchant: JP_GADGETS },
         ),
       );
-      // Nobody's BIN: "unrouted", no partner topic, CROSS_BORDER from the rules' default JP.
+      // Nobody's BIN: "unrouted", CROSS_BORDER from the rules' default JP.
       watched(
         {
           eventId: `rt-u-shop-${testId}`,
@@ -366,7 +350,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
             ['EXPIRY_MATCHES_LEAK', 5],
           ],
           severity: 'LOW',
-          onPartnerTopic: null,
         },
         authorization(`rt-u-shop-${testId}`, 0, pan(U)),
       );
@@ -384,7 +367,6 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
           ],
           severity: 'HIGH',
           crossBorderIssuer: 'JP (assumed: rules default)',
-          onPartnerTopic: null,
         },
         authorization(`rt-u-online-us-${testId}`, 20, pan(U, null), { ...online, merchant: US_GADGETS }),
       );
@@ -425,12 +407,10 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
       const processedMs = performance.now() - produceStarted;
 
       // ---- card.alerts: every alert, each with the partnerId of the longest matching prefix ----
-      const [main, onA, onB] = await Promise.all(
-        [topics.alerts, topicA, topicB].map(async (topic) =>
-          decodeAlerts(endpoints.schemaRegistryUrl, await readToEnd(kafka, admin, topic)),
-        ),
+      const main = await decodeAlerts(
+        endpoints.schemaRegistryUrl,
+        await readToEnd(kafka, admin, topics.alerts),
       );
-      if (!main || !onA || !onB) throw new Error('unreachable');
       expect(main.map((a) => a.alert.eventId).sort()).toEqual(expected.map((e) => e.eventId).sort());
       for (const want of expected) {
         const got = main.find((a) => a.alert.eventId === want.eventId);
@@ -469,47 +449,17 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
         expect(alert.ruleSetVersion).toBe(defaultRuleSet().version);
       }
 
-      // ---- partner topics: exactly the partner's alerts at or above its minSeverity ----
-      const wantOn = (topic: string) =>
-        expected
-          .filter((e) => e.onPartnerTopic === topic)
-          .map((e) => e.eventId)
-          .sort();
-      expect(onA.map((a) => a.alert.eventId).sort(), `${topicA} holds Asahi's alerts`).toEqual(
-        wantOn(topicA),
-      );
-      expect(onB.map((a) => a.alert.eventId).sort(), `${topicB} holds Birch's HIGH+ alerts`).toEqual(
-        wantOn(topicB),
-      );
-      expect(wantOn(topicA)).toHaveLength(3);
-      expect(wantOn(topicB)).toHaveLength(2);
-      for (const [topic, copies, partnerId] of [
-        [topicA, onA, partnerA],
-        [topicB, onB, partnerB],
-      ] as const) {
-        for (const copy of copies) {
-          const original = main.find((a) => a.alert.eventId === copy.alert.eventId);
-          expect(copy.alert.partnerId, topic).toBe(partnerId);
-          expect(copy.key, `${topic}: keyed by fingerprint`).toBe(copy.alert.card.fingerprint);
-          // the same alert as on card.alerts, framed with the partner subject's schema id
-          expect(copy.alert, `${topic}: ${copy.alert.eventId}`).toEqual(original?.alert);
-          expect(copy.value.readUInt8(0), topic).toBe(0);
-          expect(copy.value.readInt32BE(1), `${topic}: schema id`).toBe(subjectIds[topic]);
-        }
-        // one card, one partition of the partner topic
-        const byCard = new Map<string, Set<number>>();
-        for (const copy of copies)
-          byCard.set(copy.key, (byCard.get(copy.key) ?? new Set()).add(copy.partition));
-        for (const [card, partitions] of byCard) expect(partitions.size, `${topic} ${card}`).toBe(1);
-      }
-      // Birch's alerts below HIGH reached card.alerts with its partnerId, and only there.
+      // Birch's alerts below its minSeverity (HIGH) are on card.alerts with its partnerId too:
+      // the dispatcher, not the monitor, applies minSeverity.
       const birchBelowHigh = main.filter(
         (a) =>
           a.alert.partnerId === partnerB && (a.alert.severity === 'LOW' || a.alert.severity === 'MEDIUM'),
       );
       expect(birchBelowHigh.map((a) => a.alert.severity).sort()).toEqual(['LOW', 'MEDIUM']);
-      for (const a of birchBelowHigh)
-        expect(onB.some((b) => b.alert.eventId === a.alert.eventId)).toBe(false);
+
+      // ---- still no partner topic: nothing was auto-created by a stray produce ----
+      const after = new Set(await admin.listTopics());
+      expect(after.has(topicA) || after.has(topicB)).toBe(false);
 
       // ---- metrics: alerts by partner and severity; nothing for the clean cards ----
       expect(processedCounts(metrics)).toEqual({

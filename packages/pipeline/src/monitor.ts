@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isRetryable, LeakwatchError, type ErrorCode } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
-import { meetsMinSeverity } from '@leakwatch/partners';
 import type { RuleSet } from '@leakwatch/rules';
 import { Partitioners, type Batch, type Consumer, type Kafka, type Message, type Producer } from 'kafkajs';
 import { deadLetterHeaders, maskDigitRuns } from './dead-letter.js';
@@ -22,7 +21,8 @@ export interface MonitorOptions {
   dependencies: Omit<BatchDependencies, 'ruleSet'>;
   /** The rule set in force (hot-reloaded); read once per batch. */
   ruleSet: () => RuleSet;
-  encodeAlert: (alert: SuspiciousChargeAlert, topic: string) => Buffer;
+  /** Encodes an alert for the alerts topic (Confluent framing with its subject's schema id). */
+  encodeAlert: (alert: SuspiciousChargeAlert) => Buffer;
   metrics: MonitorMetrics;
   logger: Logger;
   /** Input partitions processed side by side (order within a partition is always kept). */
@@ -259,18 +259,12 @@ export class AuthorizationMonitor {
 
   async #publish(partition: number, outcome: BatchOutcome): Promise<void> {
     const { topics } = this.#options;
-    const alertMessages: Message[] = [];
-    const partnerMessages = new Map<string, Message[]>();
-    for (const { alert, partner } of outcome.alerts) {
-      const key = alert.card.fingerprint;
-      alertMessages.push({ key, value: this.#options.encodeAlert(alert, topics.alerts) });
-      const topic = partner?.delivery.kafka?.topic;
-      if (partner && topic && meetsMinSeverity(alert.severity, partner.minSeverity)) {
-        const list = partnerMessages.get(topic) ?? [];
-        list.push({ key, value: this.#options.encodeAlert(alert, topic) });
-        partnerMessages.set(topic, list);
-      }
-    }
+    // card.alerts only: the dispatcher copies each alert to its partner's topic (one place for
+    // delivery; the hot path here stays one produce request per batch)
+    const alertMessages: Message[] = outcome.alerts.map(({ alert }) => ({
+      key: alert.card.fingerprint,
+      value: this.#options.encodeAlert(alert),
+    }));
     const now = new Date();
     const deadLetters: Message[] = outcome.deadLetters.map((d) => ({
       key: d.message.key,
@@ -284,7 +278,6 @@ export class AuthorizationMonitor {
     }));
     const topicMessages = [
       { topic: topics.alerts, messages: alertMessages },
-      ...[...partnerMessages.entries()].map(([topic, messages]) => ({ topic, messages })),
       { topic: topics.deadLetters, messages: deadLetters },
     ].filter((t) => t.messages.length > 0);
     if (topicMessages.length === 0) return;

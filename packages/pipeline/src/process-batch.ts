@@ -1,7 +1,7 @@
 import type { Keyring } from '@leakwatch/card';
 import type { ErrorCode } from '@leakwatch/errors';
 import type { CardIncident, LeakHit } from '@leakwatch/leak-store';
-import { UNROUTED_PARTNER_ID, type Partner, type PartnerRouter } from '@leakwatch/partners';
+import { UNROUTED_PARTNER_ID, type PartnerRouter } from '@leakwatch/partners';
 import { countsTowardCardTesting, evaluate, historyWindows, type RuleSet } from '@leakwatch/rules';
 import { alertIdFor } from './alert-id.js';
 import type { CardHistory, HistoryCounts } from './card-history.js';
@@ -34,8 +34,6 @@ export interface BatchDependencies {
 export interface AlertDecision {
   message: InboundMessage;
   alert: SuspiciousChargeAlert;
-  /** The partner owning the BIN, when its minimum severity is met and it takes Kafka delivery. */
-  partner: Partner | null;
 }
 
 export interface DeadLetterDecision {
@@ -202,7 +200,7 @@ export async function processBatch(
       ruleSetVersion: evaluation.ruleSetVersion,
       retrospective: false,
     };
-    outcome.alerts.push({ message: w.message, alert, partner });
+    outcome.alerts.push({ message: w.message, alert });
   });
   return outcome;
 }

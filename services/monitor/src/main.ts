@@ -6,10 +6,8 @@ import {
   createSchemaRegistry,
   registerContractSchemas,
   valueSubject,
-  type RecordEncoder,
-  type SuspiciousChargeAlert,
 } from '@leakwatch/contracts';
-import { describeError, isRetryable, LeakwatchError } from '@leakwatch/errors';
+import { describeError, isRetryable } from '@leakwatch/errors';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
 import { LeakStore } from '@leakwatch/leak-store';
 import { createRootLogger, type Logger } from '@leakwatch/logger';
@@ -96,7 +94,6 @@ export async function startMonitor(
   const partners = await loadPartners(env.LEAKWATCH_PARTNERS_FILE, {
     env: options.secretEnv ?? process.env,
   });
-  const partnerTopics = partners.partners.flatMap((p) => (p.delivery.kafka ? [p.delivery.kafka.topic] : []));
   logger.info(
     {
       ruleSetVersion: rules.current().version,
@@ -180,7 +177,6 @@ export async function startMonitor(
           { topic: topics.deadLetters },
           { topic: topics.alerts },
           { topic: topics.dispositions, compacted: true },
-          ...partnerTopics.map((topic) => ({ topic })),
         ],
         env.LEAKWATCH_TOPIC_PARTITIONS,
       ),
@@ -188,12 +184,13 @@ export async function startMonitor(
     if (created.length > 0) logger.info({ topics: created }, 'created missing topics');
   }
   await untilAvailable('schema registry', logger, signal, () =>
-    registerContractSchemas(schemaRegistry, { ...topics, partnerTopics }),
+    registerContractSchemas(schemaRegistry, topics),
   );
-  const encoders = new Map<string, RecordEncoder<SuspiciousChargeAlert>>();
-  for (const topic of [topics.alerts, ...partnerTopics]) {
-    encoders.set(topic, await createAlertEncoder({ registry: schemaRegistry, subject: valueSubject(topic) }));
-  }
+  // the monitor writes card.alerts only; the dispatcher copies alerts to partner topics
+  const alertEncoder = await createAlertEncoder({
+    registry: schemaRegistry,
+    subject: valueSubject(topics.alerts),
+  });
 
   const monitor = new AuthorizationMonitor({
     kafka,
@@ -210,11 +207,7 @@ export async function startMonitor(
       onLookup: (seconds) => metrics.lookup.observe(seconds),
     },
     ruleSet: () => rules.current(),
-    encodeAlert: (alert, topic) => {
-      const encoder = encoders.get(topic);
-      if (!encoder) throw new LeakwatchError('INTERNAL', `no encoder for topic ${topic}`);
-      return encoder.encode(alert);
-    },
+    encodeAlert: (alert) => alertEncoder.encode(alert),
     metrics,
     logger: logger.child({ component: 'monitor' }),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
