@@ -40,8 +40,12 @@ describe('ops server', () => {
       ready: false,
       checks: [{ name: 'redis', detail: 'ECONNREFUSED' }],
     });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+      /leakwatch_ready\{service="test"\} 0[\s\S]*leakwatch_ready_check\{check="redis",service="test"\} 0/,
+    );
     ready = true;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('leakwatch_ready{service="test"} 1');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
