@@ -89,3 +89,12 @@ export async function ensureTopics(
     await admin.disconnect();
   }
 }
+
+export {
+  adminOffsetSource,
+  ConsumerLagTracker,
+  registerConsumerLagMetrics,
+  type OffsetSource,
+  type PartitionLag,
+  type PartitionOffsets,
+} from './lag.js';

@@ -6,3 +6,4 @@ export {
   type ReadinessCheck,
   type ReadinessReport,
 } from './server.js';
+export { packageVersion, registerBuildInfo } from './build-info.js';

@@ -29,6 +29,8 @@ describe('ops server', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('leakwatch_things_total{service="test"} 3');
     expect(metrics).toContain('leakwatch_process_cpu_user_seconds_total');
+    // a gauge named _total fails `promtool check metrics`
+    expect(metrics).not.toContain('leakwatch_nodejs_active_handles_total');
     expect(metrics).not.toMatch(/^(?!#)(?!leakwatch_)\w+/m);
 
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -38,8 +40,12 @@ describe('ops server', () => {
       ready: false,
       checks: [{ name: 'redis', detail: 'ECONNREFUSED' }],
     });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+      /leakwatch_ready\{service="test"\} 0[\s\S]*leakwatch_ready_check\{check="redis",service="test"\} 0/,
+    );
     ready = true;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('leakwatch_ready{service="test"} 1');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@leakwatch/logger';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 
 export interface ReadinessCheck {
   name: string;
@@ -35,6 +35,7 @@ export interface OpsServer {
  * failing checks otherwise, so an orchestrator stops routing and an operator sees why).
  */
 export function createOpsServer(options: OpsServerOptions): OpsServer {
+  registerReadinessMetrics(options.registry, options.readiness);
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   let port: number | undefined;
@@ -92,4 +93,36 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
       return closing;
     },
   };
+}
+
+/**
+ * leakwatch_ready (0/1) and leakwatch_ready_check{check} (0/1): the /readyz verdict at scrape
+ * time, so Prometheus can alert on a service that is up but not ready (the target-down alert
+ * cannot see that).
+ */
+function registerReadinessMetrics(registry: Registry, readiness: OpsServerOptions['readiness']): void {
+  let last: Promise<ReadinessReport> | undefined;
+  // both gauges are collected in one scrape: ask once
+  const report = () => {
+    last ??= Promise.resolve(readiness()).finally(() => setImmediate(() => (last = undefined)));
+    return last;
+  };
+  new Gauge({
+    name: 'leakwatch_ready',
+    help: 'The service answers /readyz with 200 (1) or 503 (0).',
+    registers: [registry],
+    async collect() {
+      this.set((await report()).ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'leakwatch_ready_check',
+    help: 'Each readiness check of /readyz: passing (1) or failing (0).',
+    labelNames: ['check'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of (await report()).checks) this.set({ check: c.name }, c.ok ? 1 : 0);
+    },
+  });
 }

@@ -41,6 +41,8 @@ const MonitorEnv = z
       .transform((v) => v === 'true'),
     LEAKWATCH_TOPIC_PARTITIONS: positiveInt(6, 1000),
     LEAKWATCH_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000, 600_000),
+    /** leakwatch_consumer_stalled: the committed offset stood still this long while messages wait. */
+    LEAKWATCH_CONSUMER_STALL_SECONDS: positiveInt(60, 86_400),
   })
   .superRefine(checkSharedEnv);
 

@@ -7,11 +7,17 @@ import {
   registerContractSchemas,
   valueSubject,
 } from '@leakwatch/contracts';
-import { describeError, isRetryable } from '@leakwatch/errors';
-import { createKafka, ensureTopics } from '@leakwatch/kafka';
+import { describeError, isRetryable, LeakwatchError } from '@leakwatch/errors';
+import {
+  adminOffsetSource,
+  ConsumerLagTracker,
+  createKafka,
+  ensureTopics,
+  registerConsumerLagMetrics,
+} from '@leakwatch/kafka';
 import { LeakStore } from '@leakwatch/leak-store';
 import { createRootLogger, type Logger } from '@leakwatch/logger';
-import { createMetricsRegistry, createOpsServer } from '@leakwatch/ops';
+import { createMetricsRegistry, createOpsServer, packageVersion, registerBuildInfo } from '@leakwatch/ops';
 import { loadPartners } from '@leakwatch/partners';
 import { AuthorizationMonitor, CardHistory, createMonitorMetrics } from '@leakwatch/pipeline';
 import { createRedisClient, PipelineRunner } from '@leakwatch/redis';
@@ -91,6 +97,11 @@ export async function startMonitor(
     },
   });
   void ruleSetInfo;
+  registerBuildInfo(registry, {
+    service: 'monitor',
+    version: packageVersion(new URL('../package.json', import.meta.url)),
+    ruleSetVersion: () => rules.current().version,
+  });
   const partners = await loadPartners(env.LEAKWATCH_PARTNERS_FILE, {
     env: options.secretEnv ?? process.env,
   });
@@ -215,6 +226,21 @@ export async function startMonitor(
   started.monitor = monitor;
   await untilAvailable('kafka', logger, signal, () => monitor.start());
 
+  // time lag and stalls from the broker's offsets, polled apart from the consumer so that a
+  // stuck consumer is still seen
+  const lagAdmin = kafka.admin();
+  await untilAvailable('kafka admin', logger, signal, () => lagAdmin.connect());
+  const lag = new ConsumerLagTracker({
+    source: adminOffsetSource(lagAdmin, env.LEAKWATCH_MONITOR_GROUP_ID, [topics.authorizations]),
+    stallAfterMs: env.LEAKWATCH_CONSUMER_STALL_SECONDS * 1000,
+  });
+  registerConsumerLagMetrics(registry, lag);
+  const pollLag = () =>
+    lag.observe().catch((error: unknown) => logger.debug({ err: error }, 'consumer lag poll failed'));
+  void pollLag();
+  const lagTimer = setInterval(() => void pollLag(), 5000);
+  lagTimer.unref();
+
   let closing: Promise<void> | undefined;
   return {
     httpPort,
@@ -222,7 +248,9 @@ export async function startMonitor(
     close() {
       closing ??= (async () => {
         logger.info('stopping: finishing the batch in hand, committing, closing');
+        clearInterval(lagTimer);
         await monitor.close();
+        await lagAdmin.disconnect().catch(() => undefined);
         await rules.close();
         await leakStore.close();
         await redis.quit().catch(() => redis.disconnect());
