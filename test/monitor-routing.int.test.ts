@@ -154,6 +154,7 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
         '      webhook:',
         '        url: http://127.0.0.1:9/leakwatch',
         '        secrets: [{ env: LEAKWATCH_WEBHOOK_SECRET_BIRCH }]',
+        '        allowPrivateNetwork: true',
         '',
       ].join('\n'),
       'utf8',
@@ -181,7 +182,7 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
             LEAKWATCH_TOPIC_PARTITIONS: '3',
           },
         },
-        { secretEnv: { LEAKWATCH_WEBHOOK_SECRET_BIRCH: 'birch-webhook-secret-0123456789' } },
+        { secretEnv: { LEAKWATCH_WEBHOOK_SECRET_BIRCH: `whsec_${Buffer.alloc(32, 5).toString('base64')}` } },
       );
       const port = handle.httpPort;
       const startedMs = performance.now() - started;

@@ -9,22 +9,44 @@ export function partnerAlertsTopic(partnerId: string): string {
   return `partner.${partnerId}.alerts.v1`;
 }
 
+/** SPEC "Partners": at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (milliseconds, before jitter). */
+export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([
+  0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+]);
+
+/** Default per-attempt timeout of a webhook (SPEC: 15 s). */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
+
 export interface KafkaDelivery {
   topic: string;
 }
 
+/** Standard Webhooks v1 delivery. Secrets are hidden from JSON.stringify and util.inspect. */
 export interface WebhookDelivery {
-  /** http(s) URL without credentials in it. */
+  /** https URL (http only with `allowPrivateNetwork`), without credentials in it. */
   url: string;
   /**
-   * Signing secrets, current first; one `v1=` signature per secret lets a partner rotate.
-   * Hidden from JSON.stringify and util.inspect (hence from logs); read them only to sign.
+   * HMAC `v1` secrets (`whsec_<base64>`), current first; one signature per secret lets a partner
+   * rotate. Empty when the partner signs with Ed25519.
    */
   secrets: readonly string[];
+  /** Ed25519 `v1a` signing key (`whsk_<base64>`), instead of `secrets`. */
+  ed25519: { privateKey: string } | null;
   /** Per attempt. */
   timeoutMs: number;
-  /** Tries in all, the first included, before the delivery goes to the partner's dead-letter list. */
-  maxAttempts: number;
+  /**
+   * Delay before each try (the first included), in milliseconds, jitter not applied: its length
+   * is the number of tries before the delivery goes to the partner's dead-letter list.
+   */
+  retrySchedule: readonly number[];
+  /** true: http and loopback/private/link-local addresses are allowed (tests, on-premise). */
+  allowPrivateNetwork: boolean;
+}
+
+/** What verifies the dispositions a partner posts back. */
+export interface InboundSettings {
+  /** `whsec_<base64>` secrets, any of which may sign. Hidden when printed. */
+  secrets: readonly string[];
 }
 
 /** A card issuer that receives alerts for the BINs it claims. */
@@ -42,17 +64,28 @@ export interface Partner {
     kafka: KafkaDelivery | null;
     webhook: WebhookDelivery | null;
   };
+  inbound: InboundSettings | null;
 }
 
-/** Makes a webhook's secrets print as "[REDACTED]" in JSON and in util.inspect output. */
+function hideWhenPrinted<T extends object>(value: T, printable: () => unknown): T {
+  Object.defineProperty(value, 'toJSON', { value: printable, enumerable: false });
+  Object.defineProperty(value, inspect.custom, { value: printable, enumerable: false });
+  return value;
+}
+
+/** Makes a webhook's secrets and key print as "[REDACTED]" in JSON and in util.inspect output. */
 export function redactSecretsWhenPrinted(webhook: WebhookDelivery): WebhookDelivery {
-  const printable = () => ({
+  return hideWhenPrinted(webhook, () => ({
     url: webhook.url,
-    secrets: '[REDACTED]',
+    secrets: webhook.secrets.map(() => '[REDACTED]'),
+    ed25519: webhook.ed25519 === null ? null : { privateKey: '[REDACTED]' },
     timeoutMs: webhook.timeoutMs,
-    maxAttempts: webhook.maxAttempts,
-  });
-  Object.defineProperty(webhook, 'toJSON', { value: printable, enumerable: false });
-  Object.defineProperty(webhook, inspect.custom, { value: printable, enumerable: false });
-  return webhook;
+    retrySchedule: webhook.retrySchedule,
+    allowPrivateNetwork: webhook.allowPrivateNetwork,
+  }));
+}
+
+/** Makes inbound secrets print as "[REDACTED]". */
+export function redactInboundWhenPrinted(inbound: InboundSettings): InboundSettings {
+  return hideWhenPrinted(inbound, () => ({ secrets: inbound.secrets.map(() => '[REDACTED]') }));
 }

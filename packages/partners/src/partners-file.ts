@@ -4,8 +4,11 @@ import { LeakwatchError } from '@leakwatch/errors';
 import { SEVERITIES } from '@leakwatch/rules';
 import { z } from 'zod';
 import {
+  DEFAULT_RETRY_SCHEDULE_MS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
   UNROUTED_PARTNER_ID,
   partnerAlertsTopic,
+  redactInboundWhenPrinted,
   redactSecretsWhenPrinted,
   type Partner,
 } from './partner.js';
@@ -22,13 +25,11 @@ export interface PartnersLoadOptions {
   env?: SecretEnvironment;
 }
 
-const MIN_SECRET_LENGTH = 16;
-
 const partnerId = z
   .string({ error: 'must be a string' })
   .regex(
-    /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
-    'must be 1-64 lowercase letters, digits and dashes, starting and ending with a letter or digit',
+    /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/,
+    'must be 1-40 lowercase letters, digits and dashes, starting and ending with a letter or digit',
   )
   .refine(
     (id) => id !== UNROUTED_PARTNER_ID,
@@ -77,12 +78,41 @@ function wholeNumber(min: number, max: number, unit: string) {
   return z.number({ error: message }).int(message).min(min, message).max(max, message);
 }
 
-function secretSchema(env: SecretEnvironment) {
+interface KeyShape {
+  prefix: string;
+  accepts(bytes: number): boolean;
+  /** The byte lengths accepted, in words. */
+  expected: string;
+}
+
+/** HMAC secrets: `whsec_` + base64 of 24-64 random bytes (SPEC "Partners"). */
+const HMAC_SECRET: KeyShape = {
+  prefix: 'whsec_',
+  accepts: (bytes) => bytes >= 24 && bytes <= 64,
+  expected: '24-64 bytes',
+};
+/** Ed25519 private keys: `whsk_` + base64 of the 32-byte seed, or of seed + public key (64). */
+const ED25519_KEY: KeyShape = {
+  prefix: 'whsk_',
+  accepts: (bytes) => bytes === 32 || bytes === 64,
+  expected: '32 or 64 bytes',
+};
+
+/** What is wrong with a key, in words that never contain it; null when it is well formed. */
+function keyProblem(value: string, shape: KeyShape, what: string): string | null {
+  if (!value.startsWith(shape.prefix)) return `${what} must start with ${shape.prefix}`;
+  const encoded = value.slice(shape.prefix.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return `${what} must be ${shape.prefix} followed by base64`;
+  const bytes = Buffer.from(encoded, 'base64').length;
+  return shape.accepts(bytes) ? null : `${what} is ${bytes} bytes; needs ${shape.expected}`;
+}
+
+/** A secret written in the file or `{ env: NAME }`; checked with `check`, which names it, never shows it. */
+function secretSchema(env: SecretEnvironment, check: (secret: string, what: string) => string | null) {
   const literal = z.string();
   const fromEnv = z.strictObject({
     env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name'),
   });
-  // Messages name the variable at most, never the secret.
   return z
     .union([literal, fromEnv], { error: 'must be a secret string or { env: VARIABLE_NAME }' })
     .transform((value, ctx): string => {
@@ -98,16 +128,43 @@ function secretSchema(env: SecretEnvironment) {
         secret = fromVariable;
         what = `secret from ${value.env}`;
       }
-      if (secret.length < MIN_SECRET_LENGTH) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${what} is ${secret.length} characters; needs at least ${MIN_SECRET_LENGTH}`,
-        });
+      const problem = check(secret, what);
+      if (problem !== null) {
+        ctx.addIssue({ code: 'custom', message: problem });
         return z.NEVER;
       }
       return secret;
     });
 }
+
+const hmacSecret = (env: SecretEnvironment) =>
+  secretSchema(env, (secret, what) => keyProblem(secret, HMAC_SECRET, what));
+const ed25519Key = (env: SecretEnvironment) =>
+  secretSchema(env, (secret, what) => keyProblem(secret, ED25519_KEY, what));
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const MAX_RETRY_DELAY_MS = 48 * 3_600_000;
+
+/** '0s', '500ms', '5m', '2h' -> milliseconds (a bare number is milliseconds). */
+export function parseDurationMs(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : null;
+  if (typeof value !== 'string') return null;
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value.trim());
+  if (!match) return null;
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+}
+
+const retryDelay = z.unknown().transform((value, ctx): number => {
+  const ms = parseDurationMs(value);
+  if (ms === null || ms > MAX_RETRY_DELAY_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: "must be a duration such as '0s', '500ms', '5m' or '2h', at most 48h",
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 function partnersFileSchema(env: SecretEnvironment) {
   const partner = z.strictObject({
@@ -134,10 +191,34 @@ function partnersFileSchema(env: SecretEnvironment) {
           .strictObject({
             url: webhookUrl,
             secrets: z
-              .array(secretSchema(env), { error: 'must be a list of secrets' })
-              .min(1, 'needs at least one secret'),
-            timeoutMs: wholeNumber(100, 60_000, 'milliseconds').default(10_000),
-            maxAttempts: wholeNumber(1, 50, 'attempts').default(10),
+              .array(hmacSecret(env), { error: 'must be a list of secrets' })
+              .min(1, 'needs at least one secret')
+              .optional(),
+            ed25519: z.strictObject({ privateKey: ed25519Key(env) }).optional(),
+            timeoutMs: wholeNumber(100, 60_000, 'milliseconds').default(DEFAULT_WEBHOOK_TIMEOUT_MS),
+            retrySchedule: z
+              .array(retryDelay, { error: 'must be a list of durations' })
+              .min(1, 'needs at least one try')
+              .max(50, 'has more than 50 tries')
+              .default([...DEFAULT_RETRY_SCHEDULE_MS]),
+            allowPrivateNetwork: z.boolean({ error: 'must be true or false' }).default(false),
+          })
+          .superRefine((webhook, ctx) => {
+            const hmac = webhook.secrets !== undefined;
+            const ed = webhook.ed25519 !== undefined;
+            if (hmac === ed) {
+              ctx.addIssue({
+                code: 'custom',
+                message: 'needs secrets (HMAC v1) or ed25519 (v1a), exactly one of them',
+              });
+            }
+            if (!webhook.allowPrivateNetwork && webhook.url.startsWith('http:')) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['url'],
+                message: 'must be https (plain http only with allowPrivateNetwork: true)',
+              });
+            }
           })
           .nullable()
           .default(null),
@@ -145,6 +226,14 @@ function partnersFileSchema(env: SecretEnvironment) {
       .refine((delivery) => delivery.kafka !== false || delivery.webhook !== null, {
         message: 'needs kafka, webhook or both',
       }),
+    inbound: z
+      .strictObject({
+        secrets: z
+          .array(hmacSecret(env), { error: 'must be a list of secrets' })
+          .min(1, 'needs at least one secret'),
+      })
+      .nullable()
+      .default(null),
   });
   return z.strictObject({ partners: z.array(partner, { error: 'must be a list of partners' }) });
 }
@@ -167,8 +256,19 @@ function toPartner(parsed: ParsedPartner): Partner {
       webhook:
         webhook === null
           ? null
-          : redactSecretsWhenPrinted({ ...webhook, secrets: Object.freeze([...webhook.secrets]) }),
+          : redactSecretsWhenPrinted({
+              url: webhook.url,
+              secrets: Object.freeze([...(webhook.secrets ?? [])]),
+              ed25519: webhook.ed25519 ?? null,
+              timeoutMs: webhook.timeoutMs,
+              retrySchedule: Object.freeze([...webhook.retrySchedule]),
+              allowPrivateNetwork: webhook.allowPrivateNetwork,
+            }),
     },
+    inbound:
+      parsed.inbound === null
+        ? null
+        : redactInboundWhenPrinted({ secrets: Object.freeze([...parsed.inbound.secrets]) }),
   };
 }
 

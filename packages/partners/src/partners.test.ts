@@ -9,13 +9,16 @@ import {
   createPartnerRouter,
   loadPartners,
   meetsMinSeverity,
+  parseDurationMs,
   parsePartners,
   partnersFromObject,
   type Partner,
 } from './index.js';
 
 const exampleFile = new URL('../example.partners.yaml', import.meta.url);
-const secret = 'whsec_0123456789abcdef';
+const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+const inboundSecret = `whsec_${Buffer.alloc(24, 9).toString('base64')}`;
+const edKey = `whsk_${Buffer.alloc(32, 3).toString('base64')}`;
 
 function partnersError(run: () => unknown): LeakwatchError {
   try {
@@ -35,6 +38,7 @@ function partner(partnerId: string, binPrefixes: string[]): Partner {
     binPrefixes,
     minSeverity: 'LOW',
     delivery: { kafka: { topic: `partner.${partnerId}.alerts.v1` }, webhook: null },
+    inbound: null,
   };
 }
 
@@ -42,7 +46,7 @@ describe('the example partners file', () => {
   it('loads, with the webhook secret from the environment', async () => {
     const text = await readFile(exampleFile, 'utf8');
     const router = parsePartners(text, 'example.partners.yaml', {
-      env: { LEAKWATCH_WEBHOOK_SECRET_FUJI_BANK: secret },
+      env: { LEAKWATCH_WEBHOOK_SECRET_FUJI_BANK: secret, LEAKWATCH_INBOUND_SECRET_FUJI_BANK: inboundSecret },
     });
     expect(router.partners.map((p) => p.partnerId)).toEqual(['sakura-card', 'fuji-bank']);
     expect(router.partner('sakura-card')).toMatchObject({
@@ -57,10 +61,13 @@ describe('the example partners file', () => {
         webhook: {
           url: 'https://alerts.fuji-bank.example/leakwatch',
           secrets: [secret],
+          ed25519: null,
           timeoutMs: 5000,
-          maxAttempts: 8,
+          retrySchedule: [0, 10_000, 300_000, 3_600_000, 21_600_000],
+          allowPrivateNetwork: false,
         },
       },
+      inbound: { secrets: [inboundSecret] },
     });
     expect(router.route('45391285')?.partnerId).toBe('fuji-bank');
     expect(router.route('45391275')?.partnerId).toBe('sakura-card');
@@ -99,8 +106,17 @@ describe('partners file validation', () => {
       minSeverity: 'LOW',
       delivery: {
         kafka: null,
-        webhook: { url: 'https://acme.example/hook', secrets: [secret], timeoutMs: 10_000, maxAttempts: 10 },
+        webhook: {
+          url: 'https://acme.example/hook',
+          secrets: [secret],
+          ed25519: null,
+          timeoutMs: 15_000,
+          // SPEC: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+          retrySchedule: [0, 5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+          allowPrivateNetwork: false,
+        },
       },
+      inbound: null,
     });
   });
 
@@ -122,9 +138,11 @@ partners:
       kafka: { topic: 'bad topic' }
       webhook:
         url: 'ftp://user:pw@example.com'
-        secrets: ['tooshort-secret', { env: MISSING_VAR }, 42]
+        secrets: ['whsec_c2hvcnQtc2VjcmV0', { env: MISSING_VAR }, 42, 'tooshort-secret']
         timeoutMs: 5
+        retrySchedule: ['0s', '5 minutes', 3.5]
         extra: 1
+    inbound: { secrets: [], other: 1 }
   - partnerId: ok
     name: Ok
     binPrefixes: ['411111']
@@ -151,7 +169,12 @@ partners:
         'partners[1].delivery.webhook.secrets[0]',
         'partners[1].delivery.webhook.secrets[1]',
         'partners[1].delivery.webhook.secrets[2]',
+        'partners[1].delivery.webhook.secrets[3]',
         'partners[1].delivery.webhook.timeoutMs',
+        'partners[1].delivery.webhook.retrySchedule[1]',
+        'partners[1].delivery.webhook.retrySchedule[2]',
+        'partners[1].inbound',
+        'partners[1].inbound.secrets',
         'partners[1].delivery.webhook',
         'partners[2].delivery.webhook.url',
         'partners[2].delivery.webhook.secrets',
@@ -161,11 +184,15 @@ partners:
     expect(error.message).toContain('"unrouted" is reserved');
     expect(error.message).toContain('needs kafka, webhook or both');
     expect(error.message).toContain('must not carry credentials');
-    expect(error.message).toContain('secret is 15 characters; needs at least 16');
+    expect(error.message).toContain('secret is 12 bytes; needs 24-64 bytes');
+    expect(error.message).toContain('secret must start with whsec_');
+    expect(error.message).toContain("must be a duration such as '0s'");
     expect(error.message).toContain('environment variable MISSING_VAR is not set');
     expect(error.message).not.toContain('tooshort-secret');
+    expect(error.message).not.toContain('c2hvcnQtc2VjcmV0');
     expect(error.message).not.toContain(':pw@');
     expect(JSON.stringify(error.details)).not.toContain('tooshort-secret');
+    expect(JSON.stringify(error.details)).not.toContain('c2hvcnQtc2VjcmV0');
   });
 
   it('refuses a BIN prefix claimed twice, a duplicate partnerId and a shared topic', () => {
@@ -210,6 +237,76 @@ partners:
     expect(partnersError(() => parsePartners('', 's.yaml')).message).toContain('(file): is empty');
   });
 
+  it('reads Ed25519 keys and refuses both or neither signing method', () => {
+    const webhook = (extra: object) => ({
+      partners: [
+        {
+          partnerId: 'acme',
+          name: 'Acme',
+          binPrefixes: ['411111'],
+          delivery: { webhook: { url: 'https://acme.example/hook', ...extra } },
+        },
+      ],
+    });
+    const router = partnersFromObject(webhook({ ed25519: { privateKey: { env: 'ACME_KEY' } } }), 't', {
+      env: { ACME_KEY: edKey },
+    });
+    expect(router.partner('acme')?.delivery.webhook).toMatchObject({
+      secrets: [],
+      ed25519: { privateKey: edKey },
+    });
+    expect(JSON.stringify(router.partners)).not.toContain(edKey);
+
+    expect(partnersError(() => partnersFromObject(webhook({}), 't')).message).toContain(
+      'needs secrets (HMAC v1) or ed25519 (v1a), exactly one of them',
+    );
+    expect(
+      partnersError(() =>
+        partnersFromObject(webhook({ secrets: [secret], ed25519: { privateKey: edKey } }), 't'),
+      ).message,
+    ).toContain('exactly one of them');
+    const short = partnersError(() =>
+      partnersFromObject(
+        webhook({ ed25519: { privateKey: `whsk_${Buffer.alloc(16).toString('base64')}` } }),
+        't',
+      ),
+    );
+    expect(short.message).toContain(
+      'partners[0].delivery.webhook.ed25519.privateKey: secret is 16 bytes; needs 32 or 64 bytes',
+    );
+  });
+
+  it('refuses plain http unless allowPrivateNetwork is true', () => {
+    const file = (allowPrivateNetwork?: boolean) => ({
+      partners: [
+        {
+          partnerId: 'local',
+          name: 'Local',
+          binPrefixes: ['411111'],
+          delivery: {
+            webhook: {
+              url: 'http://127.0.0.1:8080/hook',
+              secrets: [secret],
+              ...(allowPrivateNetwork === undefined ? {} : { allowPrivateNetwork }),
+            },
+          },
+        },
+      ],
+    });
+    expect(partnersError(() => partnersFromObject(file(), 't')).message).toContain(
+      'partners[0].delivery.webhook.url: must be https (plain http only with allowPrivateNetwork: true)',
+    );
+    expect(partnersError(() => partnersFromObject(file(false), 't')).message).toContain('must be https');
+    expect(partnersFromObject(file(true), 't').partner('local')?.delivery.webhook?.allowPrivateNetwork).toBe(
+      true,
+    );
+  });
+
+  it('reads durations of a retry schedule', () => {
+    expect(['0s', '500ms', '5m', '2h', 250].map(parseDurationMs)).toEqual([0, 500, 300_000, 7_200_000, 250]);
+    expect(['5', '1d', '-1s', 1.5, null].map(parseDurationMs)).toEqual([null, null, null, null, null]);
+  });
+
   it('hides webhook secrets from JSON and util.inspect', () => {
     const router = partnersFromObject(
       {
@@ -219,12 +316,16 @@ partners:
             name: 'Acme',
             binPrefixes: ['411111'],
             delivery: { webhook: { url: 'https://acme.example/hook', secrets: [secret] } },
+            inbound: { secrets: [inboundSecret] },
           },
         ],
       },
       't',
     );
     const acme = router.partner('acme');
+    expect(acme?.inbound?.secrets).toEqual([inboundSecret]);
+    expect(JSON.stringify(router.partners)).not.toContain(inboundSecret);
+    expect(inspect(acme, { depth: 10 })).not.toContain(inboundSecret);
     expect(acme?.delivery.webhook?.secrets).toEqual([secret]);
     expect(JSON.stringify(router.partners)).not.toContain(secret);
     expect(JSON.stringify(router.partners)).toContain('[REDACTED]');
