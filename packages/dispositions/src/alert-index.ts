@@ -1,0 +1,98 @@
+import type { SuspiciousChargeAlert } from '@leakwatch/contracts';
+import { keySlot, toRedisError, type PipelineRunner } from '@leakwatch/redis';
+
+/**
+ * What the intake and the applier need to know about an alert, by alertId: whose it is (a
+ * partner may only judge its own alerts), which card (CARD_REISSUED takes it off the watch list)
+ * and what it was about (counts per incident and per reason code). No PAN: the fingerprint only.
+ */
+export interface IndexedAlert {
+  alertId: string;
+  partnerId: string;
+  fingerprint: string;
+  keyId: string;
+  incidentIds: readonly string[];
+  reasonCodes: readonly string[];
+  /** Epoch milliseconds. */
+  detectedAt: number;
+}
+
+/** Reads the index; the intake and the applier depend on this only. */
+export interface AlertIndexReader {
+  /** @throws LeakwatchError REDIS_UNAVAILABLE (retryable) */
+  get(alertId: string): Promise<IndexedAlert | null>;
+}
+
+/** Writes the index; the indexer (a consumer of card.alerts.v1) depends on this only. */
+export interface AlertIndexWriter {
+  /** @throws LeakwatchError REDIS_UNAVAILABLE (retryable) */
+  record(alerts: readonly SuspiciousChargeAlert[]): Promise<void>;
+}
+
+export interface RedisAlertIndexOptions {
+  runner: PipelineRunner;
+  /** LEAKWATCH_REDIS_KEY_PREFIX, default "lw:". */
+  keyPrefix?: string;
+  /**
+   * How long an alert stays judgeable. Past it, a disposition gets 404 unknown_alert. Default
+   * 90 days: issuers settle chargebacks within that.
+   */
+  ttlSeconds?: number;
+}
+
+export const DEFAULT_ALERT_INDEX_TTL_SECONDS = 90 * 24 * 3600;
+
+/** The subset of an alert the index keeps. */
+export function toIndexedAlert(alert: SuspiciousChargeAlert): IndexedAlert {
+  return {
+    alertId: alert.alertId,
+    partnerId: alert.partnerId,
+    fingerprint: alert.card.fingerprint,
+    keyId: alert.card.keyId,
+    incidentIds: alert.incidents.map((i) => i.incidentId),
+    reasonCodes: alert.reasons.map((r) => r.code),
+    detectedAt: alert.detectedAt,
+  };
+}
+
+/**
+ * The alert index in Redis: one string key per alert (`<prefix>alert-index:<alertId>`, JSON,
+ * with a TTL), so entries expire on their own and spread over a cluster's slots. A repeat of an
+ * alert (same alertId) rewrites the same key with the same value.
+ */
+export class RedisAlertIndex implements AlertIndexReader, AlertIndexWriter {
+  private readonly runner: PipelineRunner;
+  private readonly prefix: string;
+  readonly ttlSeconds: number;
+
+  constructor(options: RedisAlertIndexOptions) {
+    this.runner = options.runner;
+    this.prefix = options.keyPrefix ?? 'lw:';
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_ALERT_INDEX_TTL_SECONDS;
+  }
+
+  keyOf(alertId: string): string {
+    return `${this.prefix}alert-index:${alertId}`;
+  }
+
+  async record(alerts: readonly SuspiciousChargeAlert[]): Promise<void> {
+    await this.runner.run(
+      alerts.map((alert) => {
+        const key = this.keyOf(alert.alertId);
+        const value = JSON.stringify(toIndexedAlert(alert));
+        return { slot: keySlot(key), add: (p) => p.set(key, value, 'EX', this.ttlSeconds) };
+      }),
+      'alert index write',
+    );
+  }
+
+  async get(alertId: string): Promise<IndexedAlert | null> {
+    let value: string | null;
+    try {
+      value = await this.runner.client.get(this.keyOf(alertId));
+    } catch (error) {
+      throw toRedisError(error, 'alert index read');
+    }
+    return value === null ? null : (JSON.parse(value) as IndexedAlert);
+  }
+}

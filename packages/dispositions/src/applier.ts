@@ -1,0 +1,153 @@
+import type {
+  AlertDisposition,
+  Disposition,
+  RecordDecoder,
+  SuspiciousChargeAlert,
+} from '@leakwatch/contracts';
+import type { Logger } from '@leakwatch/logger';
+import type { IHeaders } from 'kafkajs';
+import type { AlertIndexReader, AlertIndexWriter } from './alert-index.js';
+import type { ConsumedMessage } from './batch-consumer.js';
+import type { DispositionStatsStore } from './disposition-stats.js';
+
+/** Kafka header naming who wrote a disposition: `partner` (the intake) or `console` (analysts). */
+export const DISPOSITION_SOURCE_HEADER = 'lw-disposition-source';
+/** Kafka header with the partnerId of a disposition the intake wrote. */
+export const DISPOSITION_PARTNER_HEADER = 'lw-partner-id';
+export const DISPOSITION_SOURCES = ['partner', 'console'] as const;
+export type DispositionSource = (typeof DISPOSITION_SOURCES)[number];
+
+/** The source of a disposition message; without the header, the console (the only other writer). */
+export function dispositionSource(headers: IHeaders): DispositionSource {
+  const raw = headers[DISPOSITION_SOURCE_HEADER];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value?.toString() === 'partner' ? 'partner' : 'console';
+}
+
+/** Takes cards off the watch list: LeakStore.removeCards fits. */
+export interface WatchListRemover {
+  removeCards(fingerprints: readonly string[]): Promise<readonly { removedFrom: readonly string[] }[]>;
+}
+
+export interface DispositionApplierDependencies {
+  decoder: Pick<RecordDecoder<AlertDisposition>, 'decodeBatch'>;
+  alerts: AlertIndexReader;
+  watchList: WatchListRemover;
+  stats: DispositionStatsStore;
+  /** Called for each disposition that changed an alert's verdict (not for repeats). */
+  onApplied?: (disposition: Disposition, source: DispositionSource) => void;
+  logger: Logger;
+}
+
+export interface AppliedBatch {
+  /** Verdicts that changed. */
+  applied: number;
+  /** Repeats of an alert's current verdict. */
+  unchanged: number;
+  /** Cards taken off the watch list (CARD_REISSUED). */
+  cardsRemoved: number;
+  /** Tombstones and undecodable messages. */
+  skipped: number;
+}
+
+/**
+ * Acts on a batch of card.alert-dispositions.v1: CARD_REISSUED takes the alert's card off the
+ * watch list (in every incident), and every verdict moves the counts per incident and per
+ * reason code. Idempotent, so a redelivered batch changes nothing: removal is, and the counts
+ * move only when an alert's verdict changes.
+ * @throws LeakwatchError REDIS_UNAVAILABLE / REGISTRY_UNAVAILABLE (retryable): retry the batch
+ */
+export async function applyDispositions(
+  messages: readonly ConsumedMessage[],
+  deps: DispositionApplierDependencies,
+): Promise<AppliedBatch> {
+  const result: AppliedBatch = { applied: 0, unchanged: 0, cardsRemoved: 0, skipped: 0 };
+  const live = messages.filter((m) => m.value !== null);
+  result.skipped += messages.length - live.length;
+  const decoded = await deps.decoder.decodeBatch(live.map((m) => m.value));
+  const items: { disposition: AlertDisposition; source: DispositionSource }[] = [];
+  decoded.forEach((d, i) => {
+    const message = live[i] as ConsumedMessage;
+    if (!d.ok) {
+      // a disposition nobody can read cannot be acted on; the topic has no dead-letter topic
+      deps.logger.error(
+        { partition: message.partition, offset: message.offset, code: d.code, reason: d.message },
+        'undecodable disposition skipped',
+      );
+      result.skipped += 1;
+      return;
+    }
+    items.push({ disposition: d.value, source: dispositionSource(message.headers) });
+  });
+  if (items.length === 0) return result;
+
+  const indexed = await Promise.all(items.map((item) => deps.alerts.get(item.disposition.alertId)));
+  const reissued: string[] = [];
+  items.forEach((item, i) => {
+    const alert = indexed[i];
+    if (!alert) {
+      deps.logger.warn(
+        { alertId: item.disposition.alertId, disposition: item.disposition.disposition },
+        'disposition for an alert not in the index: counted in the totals only, no card to act on',
+      );
+    } else if (item.disposition.disposition === 'CARD_REISSUED') reissued.push(alert.fingerprint);
+  });
+  // removal first: a crash between the two redoes both, and the removal is harmless twice
+  if (reissued.length > 0) {
+    const removed = await deps.watchList.removeCards([...new Set(reissued)]);
+    result.cardsRemoved = removed.filter((r) => r.removedFrom.length > 0).length;
+    deps.logger.info(
+      { cards: reissued.length, removed: result.cardsRemoved },
+      'CARD_REISSUED: cards taken off the watch list',
+    );
+  }
+  const changed = await deps.stats.apply(
+    items.map((item, i) => ({
+      alertId: item.disposition.alertId,
+      disposition: item.disposition.disposition,
+      incidentIds: indexed[i]?.incidentIds ?? [],
+      reasonCodes: indexed[i]?.reasonCodes ?? [],
+    })),
+  );
+  changed.forEach((isChange, i) => {
+    const item = items[i] as (typeof items)[number];
+    if (isChange) {
+      result.applied += 1;
+      deps.onApplied?.(item.disposition.disposition, item.source);
+    } else result.unchanged += 1;
+  });
+  return result;
+}
+
+export interface AlertIndexerDependencies {
+  decoder: Pick<RecordDecoder<SuspiciousChargeAlert>, 'decodeBatch'>;
+  index: AlertIndexWriter;
+  logger: Logger;
+}
+
+/**
+ * Records a batch of card.alerts.v1 in the alert index (whose alert, which card, which
+ * incidents and reasons). Undecodable alerts are skipped: the monitor dead-letters nothing
+ * here, and an alert nobody can read cannot be judged either.
+ * @throws LeakwatchError REDIS_UNAVAILABLE / REGISTRY_UNAVAILABLE (retryable): retry the batch
+ */
+export async function indexAlerts(
+  messages: readonly ConsumedMessage[],
+  deps: AlertIndexerDependencies,
+): Promise<{ indexed: number; skipped: number }> {
+  const live = messages.filter((m) => m.value !== null);
+  const decoded = await deps.decoder.decodeBatch(live.map((m) => m.value));
+  const alerts: SuspiciousChargeAlert[] = [];
+  decoded.forEach((d, i) => {
+    if (d.ok) alerts.push(d.value);
+    else {
+      const message = live[i] as ConsumedMessage;
+      deps.logger.error(
+        { partition: message.partition, offset: message.offset, code: d.code, reason: d.message },
+        'undecodable alert not indexed',
+      );
+    }
+  });
+  if (alerts.length > 0) await deps.index.record(alerts);
+  return { indexed: alerts.length, skipped: messages.length - alerts.length };
+}
