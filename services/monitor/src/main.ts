@@ -7,7 +7,7 @@ import {
   registerContractSchemas,
   valueSubject,
 } from '@leakwatch/contracts';
-import { describeError, isRetryable, LeakwatchError } from '@leakwatch/errors';
+import { describeError, isRetryable } from '@leakwatch/errors';
 import {
   adminOffsetSource,
   ConsumerLagTracker,
