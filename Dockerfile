@@ -1,21 +1,23 @@
 # Leakwatch production image: the services only (no local stack, simulator, benchmarks or tests).
 #   docker build -t leakwatch .
-#   docker run leakwatch                      # the monitor
-#   docker run leakwatch node dist/main.js leaks list   # the CLI's operator commands
+#   docker run leakwatch                        # the monitor
+#   docker run leakwatch leakwatch leaks list   # operator commands of the CLI
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 RUN npm install -g pnpm@10.34.8
 COPY . .
 RUN pnpm install --frozen-lockfile && pnpm build
-# `pnpm deploy --prod` copies the CLI with its production dependencies only: tools/ are
-# devDependencies of the CLI and are left out, so development commands say so and stop.
+# `pnpm deploy --prod` copies the CLI with its production dependencies only (the monitor among
+# them): tools/ are devDependencies of the CLI and stay out, so development commands say so.
 RUN pnpm --filter @leakwatch/cli deploy --prod --legacy /app \
-  && find /app -name '*.tsbuildinfo' -delete
+  && find /app -name '*.tsbuildinfo' -delete \
+  && chmod +x /app/dist/main.js
 
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app /app
+RUN ln -s /app/dist/main.js /usr/local/bin/leakwatch
 USER node
-# node is PID 1 and handles SIGTERM itself: `docker stop` drains, commits and exits 0.
-CMD ["node", "--max-semi-space-size=64", "dist/main.js", "monitor"]
+# node itself is PID 1 and handles SIGTERM: `docker stop` drains, commits and exits 0.
+CMD ["node", "--max-semi-space-size=64", "node_modules/@leakwatch/monitor-service/dist/main.js"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { describeError, isLeakwatchError } from '@leakwatch/errors';
-import { commands, usage } from './commands/index.js';
+import { CliFailure, commands, usage } from './commands/index.js';
 
 /**
  * `leakwatch <command>`: one entry point for operators and incident responders. Each command
@@ -25,6 +25,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof CliFailure) {
+      process.stderr.write(`leakwatch: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
     process.stderr.write(`leakwatch: ${describeError(error)}\n`);
     if (!isLeakwatchError(error) && error instanceof Error && error.stack)
       process.stderr.write(`${error.stack}\n`);

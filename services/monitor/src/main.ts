@@ -1,4 +1,6 @@
+import { realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { createKeyring } from '@leakwatch/card';
 import {
   createAlertEncoder,
@@ -320,4 +322,28 @@ export async function runMonitor(
     return 0;
   }
   return stopped;
+}
+
+/** True when this file is the script node was started with (`node services/monitor/dist/main.js`). */
+function isProcessEntry(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// The production entry point: a supervisor or container runs this file directly, so SIGTERM
+// reaches this process (no package manager in between), drains, commits and exits 0.
+if (isProcessEntry()) {
+  runMonitor(process.env).then(
+    // everything is drained and closed; do not wait on stray sockets of half-started clients
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`leakwatch monitor: ${describeError(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

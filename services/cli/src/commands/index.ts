@@ -1,42 +1,65 @@
-import { LeakwatchError } from '@leakwatch/errors';
 import type { Command, CommandHandler } from './command.js';
 
-/**
- * Commands load their modules on first use: `leakwatch leaks check` should not pay for
- * loading the monitor, the simulator and kafkajs.
- */
-function lazy(summary: string, load: () => Promise<CommandHandler>): Command {
-  return { summary, run: async (args) => (await load()).run(args) };
+/** A failure the CLI reports as one plain line (no error code, no stack) and an exit code. */
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliFailure';
+  }
 }
 
 /** Development tooling (tools/): a devDependency of the CLI, absent from a production install. */
 const DEV_PACKAGES = ['@leakwatch/local-stack', '@leakwatch/simulator', '@leakwatch/bench'];
 
-/** True when `error` says a tools/ package could not be loaded (a production install). */
-export function isMissingDevPackage(error: unknown): boolean {
+function moduleNotFound(error: unknown): error is Error {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
-  return DEV_PACKAGES.some((name) => error.message.includes(`'${name}'`) || error.message.includes(name));
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+/** True when `error` says a tools/ package is not installed (a production install). */
+export function isMissingDevPackage(error: unknown): boolean {
+  return moduleNotFound(error) && DEV_PACKAGES.some((name) => error.message.includes(`package '${name}'`));
+}
+
+/** True when `error` says a workspace package has no build output (dist/) yet. */
+export function isMissingBuild(error: unknown): boolean {
+  return moduleNotFound(error) && /Cannot find module '[^']*[\\/]dist[\\/]/.test(error.message);
+}
+
+/** The one line printed for a module that is missing; undefined for any other error. */
+export function explainMissingModule(error: unknown): CliFailure | undefined {
+  if (isMissingDevPackage(error)) return new CliFailure('this is a development command; run from a clone', 2);
+  if (isMissingBuild(error)) return new CliFailure('not built yet (dist/ is missing); run: pnpm build', 1);
+  return undefined;
 }
 
 /**
- * A command that needs development tooling (local stack, simulator, benchmarks). Production
- * images and `pnpm deploy --prod` leave tools/ out; such a command then says so in one line.
+ * Commands load their modules on first use: `leakwatch leaks check` should not pay for
+ * loading the monitor, the simulator and kafkajs. A command that needs development tooling
+ * (local stack, simulator, benchmarks) loads it here too: production images and
+ * `pnpm deploy --prod` leave tools/ out, and such a command then says so in one line.
  */
-function devOnly(summary: string, load: () => Promise<CommandHandler>): Command {
-  return lazy(summary, async () => {
-    try {
-      return await load();
-    } catch (error) {
-      if (!isMissingDevPackage(error)) throw error;
-      throw new LeakwatchError('USAGE', 'this is a development command; run from a clone');
-    }
-  });
+function lazy(summary: string, load: () => Promise<CommandHandler>): Command {
+  return {
+    summary,
+    run: async (args) => {
+      let handler: CommandHandler;
+      try {
+        handler = await load();
+      } catch (error) {
+        throw explainMissingModule(error) ?? error;
+      }
+      return handler.run(args);
+    },
+  };
 }
 
 export const commands: Record<string, Command> = {
-  stack: devOnly(
+  stack: lazy(
     'stack up|down|status — real local Kafka, schema registry and Redis',
     async () => (await import('./stack.js')).stackCommand,
   ),
@@ -48,15 +71,15 @@ export const commands: Record<string, Command> = {
     'run the authorization monitor (Kafka in, alerts out)',
     async () => (await import('./monitor.js')).monitorCommand,
   ),
-  simulate: devOnly(
+  simulate: lazy(
     'produce realistic authorization traffic (watched cards, poison) to Kafka',
     async () => (await import('./simulate.js')).simulateCommand,
   ),
-  demo: devOnly(
+  demo: lazy(
     'the one-command demo: stack, a leaked-card incident, the monitor and live traffic',
     async () => (await import('./demo.js')).demoCommand,
   ),
-  bench: devOnly(
+  bench: lazy(
     'benchmarks against the targets (store, import, monitor); writes reports/bench-*.md',
     async () => (await import('./bench.js')).benchCommand,
   ),
