@@ -253,13 +253,43 @@ describe('readCards: CSV', () => {
     expect(yielded).toBe(0);
   });
 
-  it('does not echo a header that is really a card number', async () => {
-    const path = await fixture('headerless.csv', '4111111111111111,12/27\n5555555555554444,01/30\n');
+  it.each([
+    ['spaced', '4111 1111 1111 1111,12/27,737,"DOE, JANE"\n5555 5555 5555 4444,01/30,123,ROE RICHARD\n'],
+    ['dashed', '4111-1111-1111-1111;12/27;737;Jane Doe\n'],
+    ['bare', '4111111111111111,12/27,737,Jane Doe\n'],
+  ])('never echoes a cell of a file with no header (%s PAN, CVV, name)', async (_what, content) => {
+    const path = await fixture('headerless.csv', content);
     const error = await readAll(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeakwatchError);
-    expect((error as LeakwatchError).code).toBe('CARDS_FILE_INVALID');
-    expect((error as LeakwatchError).message).not.toContain('4111111111111111');
-    expect((error as LeakwatchError).message).toContain('(digits)');
+    const { code, message, details } = error as LeakwatchError;
+    expect(code).toBe('CARDS_FILE_INVALID');
+    expect(message).toContain('no card column');
+    expect(message).toContain('looks like card data, not a header');
+    const shown = `${message} ${JSON.stringify(details ?? {})}`;
+    for (const cell of [
+      '4111',
+      '1111',
+      '5555',
+      '4444',
+      '737',
+      '123',
+      '12/27',
+      '01/30',
+      'DOE',
+      'Jane',
+      'Doe',
+      'ROE',
+    ]) {
+      expect(shown, cell).not.toContain(cell);
+    }
+  });
+
+  it('names only known columns of a header, never other cells', async () => {
+    const path = await fixture('nocard2.csv', 'name,cvv,Expiry,secret 4111\nJane,123,12/27,x\n');
+    const error = (await readAll(path).catch((e: unknown) => e)) as LeakwatchError;
+    expect(error.message).toContain('4 columns, known: expiry');
+    expect(error.message).not.toContain('secret');
+    expect(error.message).not.toContain('looks like card data');
   });
 
   it.each([
