@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withLuhnCheckDigit, type Keyring } from '@leakwatch/card';
+import { maskPan, withLuhnCheckDigit, type Keyring } from '@leakwatch/card';
 import {
   createAuthorizationEncoder,
   createSchemaRegistry,
@@ -435,7 +435,8 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
           alertId: alertIdFor(want.eventId),
           partnerId: want.partnerId,
           fingerprint,
-          bin: want.pan.slice(0, 8),
+          // the BIN shown leaves 6 digits hidden; routing still matched the 8-digit prefix
+          bin: maskPan(want.pan).bin,
           last4: want.pan.slice(-4),
           reasons: want.reasons,
           score: want.reasons.reduce((s, [, p]) => s + p, 0),

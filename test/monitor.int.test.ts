@@ -1,4 +1,4 @@
-import { withLuhnCheckDigit } from '@leakwatch/card';
+import { maskBin, withLuhnCheckDigit } from '@leakwatch/card';
 import {
   cardAuthorizationAvro,
   confluentFrame,
@@ -541,7 +541,7 @@ describe('monitor end to end (in-process, real Kafka, registry and Redis)', () =
           card: {
             fingerprint: want.fingerprint,
             keyId: KEY_ID,
-            bin: want.bin,
+            bin: maskBin(want.bin), // the BIN shown leaves 6 digits hidden
             last4: want.last4,
             scheme: want.scheme,
             expiryMatchesLeak: want.expiryMatchesLeak,

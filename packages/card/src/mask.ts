@@ -1,38 +1,79 @@
 import { LeakwatchError } from '@leakwatch/errors';
 import { isPanShape } from './pan.js';
+import { schemeOf } from './scheme.js';
 
-/** What may be stored and shown of a card: BIN, last four, and a masked display form. */
+/** Digits of a card number that stay hidden wherever a card is shown, whatever its length. */
+export const MIN_HIDDEN_DIGITS = 6;
+
+/** What may be shown of a card, and the issuer BIN kept for routing. */
 export interface MaskedPan {
-  /** First 8 digits for PANs of 16 digits or more, first 6 otherwise. */
+  /**
+   * The BIN as shown next to the last four (alerts, reports, screens): the issuer BIN, shortened
+   * so that at least {@link MIN_HIDDEN_DIGITS} digits stay hidden. 6 digits for a 16-digit PAN,
+   * 2 for a 12-digit one.
+   */
   bin: string;
+  /**
+   * The issuer BIN (8 digits for 16+ digit PANs, 6 otherwise): for partner routing and scheme
+   * detection inside the process, never shown together with the last four.
+   */
+  issuerBin: string;
   last4: string;
-  /** First 6 and last 4 digits, the rest as `*`: "411111******1111". */
+  /** The shown BIN and last 4 digits, the rest as `*`: "411111******1111". */
   masked: string;
 }
 
 /**
- * BIN length for a PAN length. Since the ISO/IEC 7812 move to 8-digit issuer identification
+ * Issuer BIN length for a PAN length. Since the ISO/IEC 7812 move to 8-digit issuer identification
  * numbers, 16-digit and longer PANs carry an 8-digit BIN, and partner routing matches prefixes of
- * up to 8 digits; shorter PANs (Amex 15, Diners 14) keep 6, since 8 + 4 would leave too little
- * hidden.
+ * up to 8 digits; shorter PANs (Amex 15, Diners 14) keep 6.
  */
 export function binLength(panLength: number): 6 | 8 {
   return panLength >= 16 ? 8 : 6;
 }
 
 /**
- * BIN, last 4 and the masked display form of a normalized PAN. The display form always shows
- * the first 6 and last 4 digits only (the classic PCI DSS display limit), even where the stored BIN
- * has 8: it is what lands in reports and screens, where less is better.
+ * How many leading digits may be shown next to the last four of a `panLength`-digit card: the
+ * issuer BIN, cut so that at least 6 digits stay hidden (16 digits: 6; 13: 3; 12: 2; 19: 8).
+ */
+export function shownBinLength(panLength: number): number {
+  return Math.max(0, Math.min(binLength(panLength), panLength - 4 - MIN_HIDDEN_DIGITS));
+}
+
+/** `digits` with the first `shown` and the last 4 kept, the rest as `*` (fewer than 10: all `*`). */
+function maskDigits(digits: string, shown: number): string {
+  const n = digits.length;
+  if (n < 4 + MIN_HIDDEN_DIGITS) return '*'.repeat(n);
+  const head = Math.min(shown, n - 4 - MIN_HIDDEN_DIGITS);
+  return digits.slice(0, head) + '*'.repeat(n - head - 4) + digits.slice(n - 4);
+}
+
+/**
+ * Shown BIN, issuer BIN, last 4 and the masked display form of a normalized PAN. Every place that
+ * shows a card (reject report, `leaks check`, alerts, logs) shows these, so at least
+ * {@link MIN_HIDDEN_DIGITS} digits stay hidden on every length from 12 to 19.
  */
 export function maskPan(pan: string): MaskedPan {
   if (!isPanShape(pan)) throw new LeakwatchError('INVALID_PAN', 'maskPan needs a normalized card number');
   const n = pan.length;
+  const shown = shownBinLength(n);
   return {
-    bin: pan.slice(0, binLength(n)),
+    bin: pan.slice(0, shown),
+    issuerBin: pan.slice(0, binLength(n)),
     last4: pan.slice(n - 4),
-    masked: pan.slice(0, 6) + '*'.repeat(n - 10) + pan.slice(n - 4),
+    masked: maskDigits(pan, shown),
   };
+}
+
+/**
+ * The BIN to show for a card known only by BIN and last four (a fingerprint event or row), whose
+ * length is not sent: taken from the scheme (Amex 15, Diners 14, others 16), then cut as
+ * {@link shownBinLength} says. `panLength` overrides when known.
+ */
+export function maskBin(bin: string, panLength?: number): string {
+  const scheme = schemeOf(bin);
+  const length = panLength ?? (scheme === 'AMEX' ? 15 : scheme === 'DINERS' ? 14 : 16);
+  return bin.slice(0, shownBinLength(length));
 }
 
 /**
@@ -42,8 +83,5 @@ export function maskPan(pan: string): MaskedPan {
  */
 export function maskUnparsedPan(raw: string): string {
   const digits = raw.replace(/\D/g, '');
-  const n = digits.length;
-  if (n >= 16) return digits.slice(0, 6) + '*'.repeat(n - 10) + digits.slice(n - 4);
-  if (n >= 10) return '*'.repeat(n - 4) + digits.slice(n - 4);
-  return '*'.repeat(n);
+  return maskDigits(digits, digits.length >= 16 ? 6 : 0);
 }

@@ -3,7 +3,12 @@ import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { cardAuthorizationAvro, suspiciousChargeAlertAvro } from './avro-schemas.js';
 import { validateCardAuthorization, type CardAuthorization } from './card-authorization.js';
-import { createAuthorizationDecoder, detectFrame, type DecodeResult } from './decoder.js';
+import {
+  createAuthorizationDecoder,
+  detectFrame,
+  type DecodeResult,
+  type DecoderOptions,
+} from './decoder.js';
 import { confluentFrame } from './encoder.js';
 import { exampleAuthorization } from './examples.js';
 import { type ContractRegistry } from './registry.js';
@@ -39,6 +44,36 @@ class FakeRegistry {
   }
 }
 
+/** Answers every id "not found", but only when released: shows how many requests are in flight. */
+class GatedRegistry {
+  readonly calls: number[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  #gates: (() => void)[] = [];
+
+  async getSchema(id: number): Promise<unknown> {
+    this.calls.push(id);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise<void>((resolve) => this.#gates.push(resolve));
+    this.inFlight--;
+    throw responseError(404, `Schema ${id} not found`);
+  }
+
+  /** Lets queued work reach the registry (microtasks and a macrotask turn). */
+  async settled(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  releaseAll(): void {
+    for (const release of this.#gates.splice(0)) release();
+  }
+
+  asRegistry(): Pick<ContractRegistry, 'getSchema'> {
+    return this as unknown as Pick<ContractRegistry, 'getSchema'>;
+  }
+}
+
 function validAuthorization(): CardAuthorization {
   const result = validateCardAuthorization(exampleAuthorization());
   if (!result.ok) throw new Error(result.message);
@@ -53,7 +88,7 @@ function avroMessage(
   return confluentFrame(schemaId, type.toBuffer(record));
 }
 
-function setup(options: { lookupTimeoutMs?: number } = {}) {
+function setup(options: Omit<DecoderOptions, 'registry'> = {}) {
   const registry = new FakeRegistry();
   registry.schemas.set(7, cardAuthorizationAvro.type);
   const decoder = createAuthorizationDecoder({ registry: registry.asRegistry(), ...options });
@@ -237,27 +272,37 @@ describe('createAuthorizationDecoder: Avro', () => {
     );
   });
 
-  it('calls an id the registry does not know UNKNOWN_SCHEMA_ID, and finds it once registered', async () => {
-    const { decoder, registry } = setup();
+  it('calls an id the registry does not know UNKNOWN_SCHEMA_ID, remembers it briefly, finds it once registered', async () => {
+    let now = 1_000_000;
+    const { decoder, registry } = setup({ unknownIdTtlMs: 30_000, now: () => now });
     expect(poison(await decoder.decode(avroMessage(99)))).toEqual({
       ok: false,
       code: 'UNKNOWN_SCHEMA_ID',
       message: 'schema id 99 is not in the registry',
     });
     registry.schemas.set(99, cardAuthorizationAvro.type);
+    // within the TTL the answer comes from memory: no second request
+    now += 29_999;
+    expect(poison(await decoder.decode(avroMessage(99))).code).toBe('UNKNOWN_SCHEMA_ID');
+    expect(registry.calls).toEqual([99]);
+    now += 1;
     expect((await decoder.decode(avroMessage(99))).ok).toBe(true);
+    expect(registry.calls).toEqual([99, 99]);
+  });
+
+  it('remembers a bounded number of unknown ids, forgetting the oldest', async () => {
+    const { decoder, registry } = setup({ maxUnknownIds: 2, now: () => 0 });
+    for (const id of [101, 102, 103, 101]) await decoder.decode(avroMessage(id));
+    // 101 was forgotten when 103 came in, so it was asked again
+    expect(registry.calls).toEqual([101, 102, 103, 101]);
+    await decoder.decode(avroMessage(103));
+    expect(registry.calls).toHaveLength(4);
   });
 
   it('calls a negative id UNKNOWN_SCHEMA_ID without asking', async () => {
     const { decoder, registry } = setup();
     expect(poison(await decoder.decode(avroMessage(-3))).code).toBe('UNKNOWN_SCHEMA_ID');
     expect(registry.calls).toEqual([]);
-  });
-
-  it('calls a schema the library cannot build AVRO_DECODE_FAILED', async () => {
-    const { decoder, registry } = setup();
-    registry.failure = new Error('unknown type: com.bank.Money');
-    expect(poison(await decoder.decode(avroMessage(21))).message).toBe('schema id 21 cannot be parsed');
   });
 });
 
@@ -282,6 +327,28 @@ describe('createAuthorizationDecoder: registry unavailable is not poison', () =>
     registry.schemas.set(31, cardAuthorizationAvro.type);
     expect((await decoder.decode(avroMessage(31))).ok).toBe(true);
   });
+
+  it.each([
+    ['an HTML page', new SyntaxError('Unexpected token < in JSON at position 0')],
+    ['JSON of another shape', new TypeError("Cannot read properties of undefined (reading 'type')")],
+    ['a schema the library cannot build', new Error('unknown type: com.bank.Money')],
+  ])(
+    'treats a 200 answer with garbage (%s) as a registry fault: retryable, never poison',
+    async (_what, failure) => {
+      const { decoder, registry } = setup();
+      registry.failure = failure;
+      const error = await thrown(decoder.decodeBatch([avroMessage(21), avroMessage(7)]));
+      expect(isLeakwatchError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
+      expect((error as { retryable: boolean }).retryable).toBe(true);
+      expect((error as Error).message).toBe(
+        'schema registry answered schema id 21 with something that is not a schema',
+      );
+      // not remembered as unknown: once the registry answers properly, the message decodes
+      registry.failure = undefined;
+      registry.schemas.set(21, cardAuthorizationAvro.type);
+      expect((await decoder.decode(avroMessage(21))).ok).toBe(true);
+    },
+  );
 
   it('gives up on a registry that does not answer, within the deadline', async () => {
     const { decoder, registry } = setup({ lookupTimeoutMs: 50 });
@@ -321,6 +388,26 @@ describe('createAuthorizationDecoder: batches', () => {
     expect([...registry.calls].sort()).toEqual([404, 7, 8]);
     await decoder.decodeBatch([avroMessage(7), avroMessage(8)]);
     expect(registry.calls).toHaveLength(3);
+  });
+
+  it('keeps at most maxConcurrentLookups lookups in flight for a batch of junk ids, each asked once', async () => {
+    const registry = new GatedRegistry();
+    const decoder = createAuthorizationDecoder({ registry: registry.asRegistry(), maxConcurrentLookups: 3 });
+    // junk that starts with 0x00: every message a different "schema id"
+    const junk = Array.from({ length: 50 }, (_, i) => confluentFrame(1_000_000 + i, Buffer.from([i])));
+    const decoding = decoder.decodeBatch(junk);
+    while (registry.calls.length < 50) {
+      await registry.settled();
+      expect(registry.inFlight).toBeLessThanOrEqual(3);
+      registry.releaseAll();
+    }
+    const results = await decoding;
+    expect(results.every((r) => !r.ok && r.code === 'UNKNOWN_SCHEMA_ID')).toBe(true);
+    expect(registry.maxInFlight).toBe(3);
+    expect(new Set(registry.calls).size).toBe(50);
+    // the same batch again (a retry, a redelivery): answered from memory, no request
+    await decoder.decodeBatch(junk);
+    expect(registry.calls).toHaveLength(50);
   });
 
   it('throws for the whole batch when the registry is unavailable', async () => {

@@ -48,8 +48,9 @@ export interface RecordDecoder<T> {
    */
   decode(value: Buffer | null): Promise<DecodeResult<T>>;
   /**
-   * Decodes a batch: every schema id the batch needs is looked up once, concurrently, then every
-   * message decodes without waiting. Results are in input order.
+   * Decodes a batch: every schema id the batch needs is looked up once (at most
+   * `maxConcurrentLookups` at a time; ids the registry just said it does not know are not asked
+   * again), then every message decodes without waiting. Results are in input order.
    * @throws LeakwatchError REGISTRY_UNAVAILABLE as {@link decode}, for the whole batch.
    */
   decodeBatch(values: readonly (Buffer | null)[]): Promise<DecodeResult<T>[]>;
@@ -63,6 +64,22 @@ export interface DecoderOptions {
    * registry counts as unavailable. Default 10 000 ms.
    */
   lookupTimeoutMs?: number;
+  /**
+   * Schema lookups in flight at once, per decoder. Junk that starts with 0x00 carries a random
+   * "schema id" in every message; without a cap one batch would ask the registry for all of them
+   * at the same moment. Default 4.
+   */
+  maxConcurrentLookups?: number;
+  /**
+   * How long an id the registry answered "not found" for is answered from memory (a negative
+   * cache), so a flood of junk, or the same batch retried, does not ask again. Short, so an id
+   * registered a moment later decodes soon after. Default 30 000 ms.
+   */
+  unknownIdTtlMs?: number;
+  /** Unknown ids remembered at most (the oldest are forgotten first). Default 10 000. */
+  maxUnknownIds?: number;
+  /** Clock for the negative cache (epoch ms). Default Date.now. */
+  now?: () => number;
 }
 
 type Frame =
@@ -144,6 +161,42 @@ function withDeadline<T>(promise: Promise<T>, ms: number, doing: string): Promis
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** Runs at most `limit` tasks at once, the rest in arrival order. */
+function createLimiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** Ids the registry does not know, each until an expiry; bounded, oldest forgotten first. */
+function createUnknownIds(ttlMs: number, max: number, now: () => number) {
+  const until = new Map<number, number>();
+  return {
+    has(schemaId: number): boolean {
+      const expiry = until.get(schemaId);
+      if (expiry === undefined) return false;
+      if (now() < expiry) return true;
+      until.delete(schemaId);
+      return false;
+    },
+    add(schemaId: number): void {
+      until.delete(schemaId);
+      until.set(schemaId, now() + ttlMs);
+      while (until.size > max) until.delete(until.keys().next().value as number);
+    },
+  };
+}
+
 interface Contract<T> {
   schema: ContractSchema;
   validate: (input: unknown) => ValidationResult<T>;
@@ -157,6 +210,12 @@ interface Contract<T> {
 function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): RecordDecoder<T> {
   const { registry } = options;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
+  const limit = createLimiter(Math.max(1, options.maxConcurrentLookups ?? 4));
+  const unknownIds = createUnknownIds(
+    options.unknownIdTtlMs ?? 30_000,
+    options.maxUnknownIds ?? 10_000,
+    options.now ?? Date.now,
+  );
   const readerType = contract.schema.type;
   /** Readers by schema id. A schema id never changes meaning, so entries are never evicted. */
   const readers = new Map<number, Reader>();
@@ -190,37 +249,45 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
     }
   }
 
+  function unknown(schemaId: number): Reader {
+    return { ok: false, code: 'UNKNOWN_SCHEMA_ID', message: `schema id ${schemaId} is not in the registry` };
+  }
+
   async function lookup(schemaId: number): Promise<Reader> {
     let writer: unknown;
     try {
-      writer = await withDeadline(
-        registry.getSchema(schemaId),
-        lookupTimeoutMs,
-        `looking up schema id ${schemaId}`,
+      writer = await limit(() =>
+        // the deadline starts when the request does, not while it waits for a slot
+        withDeadline(registry.getSchema(schemaId), lookupTimeoutMs, `looking up schema id ${schemaId}`),
       );
     } catch (error) {
       if (isLeakwatchError(error)) throw error;
       if (isSchemaNotFound(error, schemaId)) {
-        return {
-          ok: false,
-          code: 'UNKNOWN_SCHEMA_ID',
-          message: `schema id ${schemaId} is not in the registry`,
-        };
+        unknownIds.add(schemaId);
+        return unknown(schemaId);
       }
       if (registryStatusOf(error) !== undefined)
         throw registryUnavailable(error, `looking up schema id ${schemaId}`);
-      // no HTTP status: the registry answered, but the library could not build a schema from it
-      return { ok: false, code: 'AVRO_DECODE_FAILED', message: `schema id ${schemaId} cannot be parsed` };
+      // No HTTP status: the registry answered 200, but not with a schema the library could
+      // build (an HTML page from a proxy, a truncated body, JSON of another shape). That is the
+      // registry (or what stands in front of it) failing, and it heals: pause and retry, never
+      // dead-letter good traffic over it. The answer itself is not quoted.
+      throw new LeakwatchError(
+        'REGISTRY_UNAVAILABLE',
+        `schema registry answered schema id ${schemaId} with something that is not a schema`,
+        { cause: error },
+      );
     }
     const reader = readerFromWriter(schemaId, writer);
     readers.set(schemaId, reader);
     return reader;
   }
 
-  /** Unknown ids are not remembered: an id registered a moment later must then decode. */
+  /** Unknown ids are remembered for a short while only: an id registered later must then decode. */
   function readerFor(schemaId: number): Reader | Promise<Reader> {
     const known = readers.get(schemaId);
     if (known) return known;
+    if (unknownIds.has(schemaId)) return unknown(schemaId);
     if (schemaId < 0) {
       return {
         ok: false,

@@ -11,6 +11,8 @@ import {
   KEY_ID_RULE,
   LAST4_PATTERN,
   LAST4_RULE,
+  SHOWN_BIN_PATTERN,
+  SHOWN_BIN_RULE,
 } from './rules.js';
 
 /**
@@ -146,6 +148,11 @@ export function keyId() {
 
 export function bin() {
   return z.string().regex(BIN_PATTERN, BIN_RULE);
+}
+
+/** The BIN an alert shows (see SHOWN_BIN_PATTERN). */
+export function shownBin() {
+  return z.string().regex(SHOWN_BIN_PATTERN, SHOWN_BIN_RULE);
 }
 
 export function last4() {

@@ -58,6 +58,8 @@ export {
   BIN_PATTERN,
   BIN_RULE,
   isBin,
+  SHOWN_BIN_PATTERN,
+  SHOWN_BIN_RULE,
   LAST4_PATTERN,
   LAST4_RULE,
   isLast4,

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isLeakwatchError } from '@leakwatch/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +68,38 @@ describe('createSchemaRegistry', () => {
     expect(isLeakwatchError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
     expect((error as Error).message).toContain('Timeout (100ms)');
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('createSchemaRegistry with a registry that answers 200 with garbage', () => {
+  it.each([
+    ['an HTML page', 'text/html', '<html><body>proxy login</body></html>'],
+    ['JSON of another shape', 'application/json', '{"error":"maintenance"}'],
+    ['an Avro schema that is not one', 'application/json', '{"schema":"{\\"type\\":\\"nonsense\\"}"}'],
+  ])('%s pauses (REGISTRY_UNAVAILABLE), never dead-letters', async (_what, type, body) => {
+    const http = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': type });
+      response.end(body);
+    });
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    try {
+      const address = http.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const registry = createSchemaRegistry({ url: `http://127.0.0.1:${address.port}` });
+      const decoder = createAuthorizationDecoder({ registry });
+      let error: unknown;
+      try {
+        await decoder.decodeBatch([confluentFrame(5, Buffer.from([2]))]);
+      } catch (e) {
+        error = e;
+      }
+      expect(isLeakwatchError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
+      expect((error as { retryable: boolean }).retryable).toBe(true);
+      expect((error as Error).message).not.toContain(body.slice(0, 12));
+    } finally {
+      http.closeAllConnections();
+      http.close();
+    }
   });
 });

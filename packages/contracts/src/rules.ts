@@ -52,6 +52,13 @@ export function isBin(value: unknown): value is string {
   return typeof value === 'string' && BIN_PATTERN.test(value);
 }
 
+/**
+ * The BIN an alert shows next to the last four: the issuer BIN cut so that at least 6 digits of
+ * the card stay hidden (maskPan / maskBin in @leakwatch/card), so 2 digits for a 12-digit card.
+ */
+export const SHOWN_BIN_PATTERN = /^\d{2,8}$/;
+export const SHOWN_BIN_RULE = 'must be 2 to 8 digits';
+
 /** The last four digits of a card. */
 export const LAST4_PATTERN = /^\d{4}$/;
 export const LAST4_RULE = 'must be 4 digits';

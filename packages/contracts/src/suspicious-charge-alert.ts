@@ -28,6 +28,7 @@ export type RecommendedAction = (typeof RECOMMENDED_ACTIONS)[number];
 export interface AlertCard {
   fingerprint: string;
   keyId: string;
+  /** The BIN shown with the last four: cut so that at least 6 digits stay hidden (2-8 digits). */
   bin: string;
   last4: string;
   scheme: string;
@@ -98,7 +99,7 @@ export const suspiciousChargeAlertSchema = z.object({
   card: z.object({
     fingerprint: field.fingerprint(),
     keyId: field.keyId(),
-    bin: field.bin(),
+    bin: field.shownBin(),
     last4: field.last4(),
     scheme: field.text(32),
     expiryMatchesLeak: field.nullable(z.boolean()),

@@ -69,19 +69,20 @@ describe('readCards: CSV', () => {
   it('loads good rows and rejects bad ones with file line numbers, masked', async () => {
     const { rows, stats } = await readAll(await fixture('messy.csv', messyCsv));
     expect(cards(rows).map((c) => [c.line, c.scheme, c.bin, c.last4])).toEqual([
-      [2, 'VISA', '41111111', '1111'],
-      [3, 'VISA', '41111111', '1111'],
-      [5, 'MASTERCARD', '55555555', '4444'],
-      [12, 'JCB', '35301113', '0000'],
-      [14, 'DINERS', '362272', '1667'],
-      [16, 'DISCOVER', '60111111', '1117'],
+      // shown BINs: at least 6 digits of the card stay hidden (16 digits: 6, 15: 5, 14: 4)
+      [2, 'VISA', '411111', '1111'],
+      [3, 'VISA', '411111', '1111'],
+      [5, 'MASTERCARD', '555555', '4444'],
+      [12, 'JCB', '353011', '0000'],
+      [14, 'DINERS', '3622', '1667'],
+      [16, 'DISCOVER', '601111', '1117'],
     ]);
     expect(rejects(rows).map((r) => [r.line, r.reason, r.masked])).toEqual([
       [7, 'LUHN', '411111******1112'],
       [8, 'INVALID_LENGTH', '*******1113'],
       [9, 'INVALID_LENGTH', '411111**********1112'],
       [10, 'NON_DIGIT', '***********1111'],
-      [11, 'EXPIRY_MONTH', '378282*****0005'],
+      [11, 'EXPIRY_MONTH', '37828******0005'],
       [13, 'MISSING_CARD', ''],
     ]);
     expect(rejects(rows).find((r) => r.line === 8)?.message).toBe(
@@ -108,7 +109,7 @@ describe('readCards: CSV', () => {
       line: 2,
       fingerprint: fp('4111111111111111'),
       keyId: 'k1',
-      bin: '41111111',
+      bin: '411111',
       last4: '1111',
       scheme: 'VISA',
       expiryTag: keyring.expiryTag(fp('4111111111111111'), '2027-12', 'k1'),
@@ -211,7 +212,7 @@ describe('readCards: CSV', () => {
       line: 2,
       fingerprint: good,
       keyId: 'k1',
-      bin: '41111111',
+      bin: '411111',
       last4: '1111',
       scheme: 'VISA',
       expiryTag: keyring.expiryTag(good, '2027-12', 'k1'),
@@ -253,13 +254,43 @@ describe('readCards: CSV', () => {
     expect(yielded).toBe(0);
   });
 
-  it('does not echo a header that is really a card number', async () => {
-    const path = await fixture('headerless.csv', '4111111111111111,12/27\n5555555555554444,01/30\n');
+  it.each([
+    ['spaced', '4111 1111 1111 1111,12/27,737,"DOE, JANE"\n5555 5555 5555 4444,01/30,123,ROE RICHARD\n'],
+    ['dashed', '4111-1111-1111-1111;12/27;737;Jane Doe\n'],
+    ['bare', '4111111111111111,12/27,737,Jane Doe\n'],
+  ])('never echoes a cell of a file with no header (%s PAN, CVV, name)', async (_what, content) => {
+    const path = await fixture('headerless.csv', content);
     const error = await readAll(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeakwatchError);
-    expect((error as LeakwatchError).code).toBe('CARDS_FILE_INVALID');
-    expect((error as LeakwatchError).message).not.toContain('4111111111111111');
-    expect((error as LeakwatchError).message).toContain('(digits)');
+    const { code, message, details } = error as LeakwatchError;
+    expect(code).toBe('CARDS_FILE_INVALID');
+    expect(message).toContain('no card column');
+    expect(message).toContain('looks like card data, not a header');
+    const shown = `${message} ${JSON.stringify(details ?? {})}`;
+    for (const cell of [
+      '4111',
+      '1111',
+      '5555',
+      '4444',
+      '737',
+      '123',
+      '12/27',
+      '01/30',
+      'DOE',
+      'Jane',
+      'Doe',
+      'ROE',
+    ]) {
+      expect(shown, cell).not.toContain(cell);
+    }
+  });
+
+  it('names only known columns of a header, never other cells', async () => {
+    const path = await fixture('nocard2.csv', 'name,cvv,Expiry,secret 4111\nJane,123,12/27,x\n');
+    const error = (await readAll(path).catch((e: unknown) => e)) as LeakwatchError;
+    expect(error.message).toContain('4 columns, known: expiry');
+    expect(error.message).not.toContain('secret');
+    expect(error.message).not.toContain('looks like card data');
   });
 
   it.each([
@@ -366,7 +397,7 @@ describe('readCards: NDJSON and detection', () => {
     });
     expect(rows.find((r) => r.line === 11)).toMatchObject({
       source: 'fingerprint',
-      bin: '378282',
+      bin: '37828',
       expiryTag: expect.any(String) as unknown,
     });
     expect(stats).toMatchObject({ format: 'ndjson', lines: 13, rows: 12, cards: 4, rejected: 8 });
@@ -415,7 +446,7 @@ describe('readCards into a RejectReport', () => {
       '8,INVALID_LENGTH,card number has 11 digits; needs 12 to 19,*******1113',
       '9,INVALID_LENGTH,card number has 20 digits; needs 12 to 19,411111**********1112',
       '10,NON_DIGIT,"card number may contain only digits, spaces and dashes",***********1111',
-      '11,EXPIRY_MONTH,expiry month must be 01 to 12,378282*****0005',
+      '11,EXPIRY_MONTH,expiry month must be 01 to 12,37828******0005',
       '13,MISSING_CARD,row has neither a card number nor a fingerprint,',
       '',
     ]);

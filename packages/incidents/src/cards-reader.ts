@@ -269,8 +269,10 @@ function headerColumns(fields: string[], name: string, line: number): Partial<Re
     if (role === undefined) return;
     const earlier = columns[role];
     if (earlier !== undefined) {
+      // Both names are from the known list (matched above), never free cell content.
+      const first = (fields[earlier] ?? '').trim().toLowerCase();
       problems.push(
-        `columns "${fields[earlier]?.trim()}" and "${raw.trim()}" both give the ${role === 'pan' ? 'card number' : role}`,
+        `columns "${first}" and "${column}" (${earlier + 1} and ${index + 1}) both give the ${role === 'pan' ? 'card number' : role}`,
       );
     }
     columns[role] = index;
@@ -279,6 +281,11 @@ function headerColumns(fields: string[], name: string, line: number): Partial<Re
     problems.push(
       `has no card column: expected pan (or card_number), or fingerprint with key_id; header on line ${line} has ${describeColumns(fields)}`,
     );
+    if (looksLikeData(fields)) {
+      problems.push(
+        `line ${line} looks like card data, not a header: a CSV cards file starts with a header line`,
+      );
+    }
   }
   if (columns.fingerprint !== undefined && columns.keyId === undefined) {
     problems.push('has a fingerprint column but no key_id column');
@@ -287,14 +294,20 @@ function headerColumns(fields: string[], name: string, line: number): Partial<Re
   return columns;
 }
 
-/** Column names for a message, with anything that could be a card number masked. */
+/**
+ * What a header line holds, for a message: how many columns and which known ones, never a cell's
+ * text. A file with no header has card data on its first line (a PAN written with spaces or
+ * dashes, a CVV, a name), and nothing can tell such a line from column names with certainty.
+ */
 function describeColumns(fields: string[]): string {
-  const names = fields.slice(0, 12).map((f) => {
-    const name = f.trim().slice(0, 40);
-    return /\d{6}/.test(name) ? '(digits)' : `"${name}"`;
-  });
-  const more = fields.length > 12 ? `, and ${fields.length - 12} more` : '';
-  return `${fields.length} column${fields.length === 1 ? '' : 's'}: ${names.join(', ')}${more}`;
+  const known = fields.map((f) => f.trim().toLowerCase()).filter((f) => COLUMN_ROLES[f] !== undefined);
+  const count = `${fields.length} column${fields.length === 1 ? '' : 's'}`;
+  return known.length === 0 ? `${count}, none of them known` : `${count}, known: ${known.join(', ')}`;
+}
+
+/** True when some cell holds a digit run (spaces and dashes allowed) as long as a card number's shortest. */
+function looksLikeData(fields: string[]): boolean {
+  return fields.some((f) => (/\d[\d -]*\d/.exec(f)?.[0] ?? '').replace(/\D/g, '').length >= 12);
 }
 
 class NdjsonRows implements RowParser, LineSink {
@@ -369,14 +382,15 @@ class NdjsonRows implements RowParser, LineSink {
     for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
       const role = COLUMN_ROLES[key.trim().toLowerCase()];
       if (role === undefined) continue;
-      if (seen[role] !== undefined) return `has both "${seen[role]}" and "${key}"`;
-      seen[role] = key;
+      // Keys named in messages are known field names (lower-cased), never values.
+      if (seen[role] !== undefined) return `has both "${seen[role]}" and "${key.trim().toLowerCase()}"`;
+      seen[role] = key.trim().toLowerCase();
       if (raw === null || raw === undefined) continue;
       if (typeof raw === 'string') cells[role] = raw;
       else if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) cells[role] = String(raw);
       else if (typeof raw === 'number')
-        return `has "${key}" as a number too large to be exact: write it as a string`;
-      else return `has "${key}" that is not a string`;
+        return `has "${seen[role]}" as a number too large to be exact: write it as a string`;
+      else return `has "${seen[role]}" that is not a string`;
     }
     this.#hadCardField = seen.pan !== undefined || seen.fingerprint !== undefined;
     return cells;

@@ -134,6 +134,11 @@ describe('parseManifest', () => {
     const json = problemsOf(() => parseManifest('{"incidentId": 4111111111111111,,}', { name: 'm.json' }));
     expect(json[0]?.message).toMatch(/^is not valid JSON/);
     expect(JSON.stringify(json)).not.toContain('4111111111111111');
+    const spaced = problemsOf(() =>
+      parseManifest('{"incidentId": "x", "source": 4111 1111 1111 1111}', { name: 'm.json' }),
+    );
+    expect(spaced[0]?.message).toMatch(/^is not valid JSON at (position|line)/);
+    expect(JSON.stringify(spaced)).not.toMatch(/4111|1111/);
     const yaml = problemsOf(() => parseManifest('incidentId: a\nincidentId: b\n', { name: 'm.yml' }));
     expect(yaml[0]?.message).toBe('is not valid YAML: line 2, column 1: Map keys must be unique');
     expect(problemsOf(() => parseManifest('- a\n- b\n'))[0]?.message).toContain('must be an object');

@@ -57,9 +57,13 @@ function parseJson(text: string, name: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    // V8 may quote a piece of the input; keep the position, drop anything that looks like a number.
-    const message = (error as Error).message.replace(/\d{6,}/g, '…');
-    throw manifestError(name, [{ path: '(manifest)', message: `is not valid JSON: ${message}` }]);
+    // V8 quotes a piece of the input (which may hold a card number, spaced or not): keep only
+    // where the error is, never the text.
+    const message = (error as Error).message;
+    const at = /line (\d+) column (\d+)/.exec(message) ?? /position (\d+)/.exec(message);
+    const where =
+      at === null ? '' : at.length === 3 ? ` at line ${at[1]}, column ${at[2]}` : ` at position ${at[1]}`;
+    throw manifestError(name, [{ path: '(manifest)', message: `is not valid JSON${where}` }]);
   }
 }
 

@@ -1,7 +1,7 @@
 import {
-  binLength,
   EXPIRY_REJECT_REASONS,
   PAN_REJECT_REASONS,
+  maskBin,
   maskPan,
   maskUnparsedPan,
   normalizePan,
@@ -37,7 +37,7 @@ export interface CardRecord {
   line: number;
   fingerprint: string;
   keyId: string;
-  /** 8 digits for 16+ digit PANs, 6 otherwise; null for a pre-hashed row without a bin column. */
+  /** The BIN as shown (maskPan / maskBin: at least 6 digits hidden); null for a pre-hashed row without one. */
   bin: string | null;
   last4: string | null;
   scheme: CardScheme;
@@ -94,10 +94,11 @@ function fromPan(keyring: Keyring, line: number, rawPan: string, rawExpiry: stri
     return reject(line, pan.reason, masked, message);
   }
   const digits = pan.pan;
+  const masked = maskPan(digits);
   let expiry: string | null = null;
   if (rawExpiry.trim().length > 0) {
     const parsed = parseExpiry(rawExpiry);
-    if (!parsed.ok) return reject(line, parsed.reason, maskPan(digits).masked);
+    if (!parsed.ok) return reject(line, parsed.reason, masked.masked);
     expiry = parsed.expiry;
   }
   const keyId = keyring.currentKeyId;
@@ -107,8 +108,8 @@ function fromPan(keyring: Keyring, line: number, rawPan: string, rawExpiry: stri
     line,
     fingerprint,
     keyId,
-    bin: digits.slice(0, binLength(digits.length)),
-    last4: digits.slice(-4),
+    bin: masked.bin,
+    last4: masked.last4,
     scheme: schemeOf(digits),
     expiryTag: expiry === null ? null : keyring.expiryTag(fingerprint, expiry, keyId),
     source: 'pan',
@@ -120,8 +121,8 @@ function fromFingerprint(keyring: Keyring, line: number, fingerprint: string, ce
   const last4 = cells.last4.trim();
   const binOk = bin.length === 0 || isBin(bin);
   const last4Ok = last4.length === 0 || isLast4(last4);
-  // At most 6 + 4 digits, like every masked form in a reject.
-  const masked = binOk && last4Ok && (bin || last4) ? `${bin.slice(0, 6)}…${last4}` : '';
+  // BIN cut like every shown card (at least 6 digits hidden), then the last 4.
+  const masked = binOk && last4Ok && (bin || last4) ? `${bin ? maskBin(bin) : ''}…${last4}` : '';
   if (!isFingerprint(fingerprint)) return reject(line, 'INVALID_FINGERPRINT', masked);
   const keyId = cells.keyId.trim();
   if (keyId.length === 0) return reject(line, 'MISSING_KEY_ID', masked);
@@ -139,7 +140,7 @@ function fromFingerprint(keyring: Keyring, line: number, fingerprint: string, ce
     line,
     fingerprint,
     keyId,
-    bin: bin || null,
+    bin: bin ? maskBin(bin) : null,
     last4: last4 || null,
     scheme: bin ? schemeOf(bin) : 'UNKNOWN',
     expiryTag,

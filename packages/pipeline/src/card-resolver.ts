@@ -1,4 +1,11 @@
-import { maskPan, normalizePan, schemeOf, type Keyring, type KeyedFingerprint } from '@leakwatch/card';
+import {
+  maskBin,
+  maskPan,
+  normalizePan,
+  schemeOf,
+  type Keyring,
+  type KeyedFingerprint,
+} from '@leakwatch/card';
 import type { AuthorizationCardRecord } from '@leakwatch/contracts';
 import type { ErrorCode } from '@leakwatch/errors';
 
@@ -8,7 +15,10 @@ export interface ResolvedCard {
   fingerprints: readonly KeyedFingerprint[];
   /** The fingerprint alerts are keyed by: under the current key when the PAN was given. */
   primary: KeyedFingerprint;
+  /** The BIN shown with the last four (alerts, logs): cut so that at least 6 digits stay hidden. */
   bin: string;
+  /** The issuer BIN, for partner routing only: never shown with the last four. */
+  issuerBin: string;
   last4: string;
   scheme: string;
   expiry: string | null;
@@ -33,6 +43,7 @@ export function resolveCard(card: AuthorizationCardRecord, keyring: Keyring): Re
         fingerprints,
         primary: fingerprints[0] as KeyedFingerprint,
         bin: masked.bin,
+        issuerBin: masked.issuerBin,
         last4: masked.last4,
         scheme: schemeOf(pan.pan),
         expiry: card.expiry,
@@ -53,7 +64,8 @@ export function resolveCard(card: AuthorizationCardRecord, keyring: Keyring): Re
       card: {
         fingerprints: [keyed],
         primary: keyed,
-        bin: card.bin,
+        bin: maskBin(card.bin),
+        issuerBin: card.bin,
         last4: card.last4,
         scheme: schemeOf(card.bin),
         expiry: card.expiry,

@@ -126,7 +126,7 @@ export async function processBatch(
 
   const detectedAt = deps.now();
   watched.forEach((w, index) => {
-    const partner = deps.router.route(w.card.bin);
+    const partner = deps.router.route(w.card.issuerBin);
     const expiryMatchesLeak = expiryMatch(w.card.expiry, w.hit.incidents, (expiry) =>
       deps.keyring.expiryTag(w.hitFingerprint, expiry, w.hitKeyId),
     );
