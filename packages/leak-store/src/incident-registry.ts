@@ -20,6 +20,20 @@ export interface UpsertIncidentResult {
   changed: boolean;
 }
 
+/** What the watch list holds now, for the gauges that page when it drops to zero. */
+export interface WatchStats {
+  /** Watched cards per incident id; retired incidents report 0. */
+  byIncident: Map<string, number>;
+  /** Incidents being watched: active and not past `watchUntil`. */
+  incidents: number;
+  /**
+   * Cards watched in those incidents, summed over them (a card in two incidents counts twice):
+   * one number that falls to 0 when Redis was wiped or evicted, where the per-incident series
+   * would simply vanish.
+   */
+  cards: number;
+}
+
 /** The cached incident registry; refreshed whenever its version in Redis moves. */
 export interface IncidentSnapshot {
   version: string | null;
@@ -133,6 +147,23 @@ export class IncidentRegistry {
     for (const incident of snapshot.byNumber.values())
       out.set(incident.incidentId, withCount(incident, counts).watchedCards);
     return out;
+  }
+
+  /** Watched incidents and cards, per incident and in total; two round trips. */
+  async watchStats(): Promise<WatchStats> {
+    const snapshot = await this.refresh();
+    const counts = await this.countsByNumber();
+    const nowMs = this.#context.now();
+    const stats: WatchStats = { byIncident: new Map(), incidents: 0, cards: 0 };
+    for (const incident of snapshot.byNumber.values()) {
+      const { watchedCards } = withCount(incident, counts);
+      stats.byIncident.set(incident.incidentId, watchedCards);
+      const end = this.watchEnd(incident.number);
+      if (incident.status !== 'active' || (end !== null && nowMs >= end)) continue;
+      stats.incidents += 1;
+      stats.cards += watchedCards;
+    }
+    return stats;
   }
 
   /** The incident from the cache, reloading once when it is not there; NOT_FOUND otherwise. */

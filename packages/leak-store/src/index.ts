@@ -1,6 +1,12 @@
 export { LeakStore, type LeakStoreOptions } from './leak-store.js';
 export type { LeakStoreLogger } from './store-context.js';
-export type { IncidentRegistry, UpsertIncidentResult, IncidentSnapshot } from './incident-registry.js';
+export type {
+  IncidentRegistry,
+  UpsertIncidentResult,
+  IncidentSnapshot,
+  WatchStats,
+} from './incident-registry.js';
+export { registerWatchListMetrics, type WatchStatsSource, type WatchListMetricsOptions } from './metrics.js';
 export type { CardIndex, WatchedCardInput, AddCardsResult, CardIncident, LeakHit } from './card-index.js';
 export type {
   StoreMaintenance,

@@ -1,7 +1,13 @@
 import { LeakwatchError } from '@leakwatch/errors';
+import { refuseEvictingRedis } from './eviction-check.js';
 import { CardIndex, type AddCardsResult, type LeakHit, type WatchedCardInput } from './card-index.js';
 import type { IncidentManifest, IncidentWithCount } from './incident.js';
-import { IncidentRegistry, type IncidentSnapshot, type UpsertIncidentResult } from './incident-registry.js';
+import {
+  IncidentRegistry,
+  type IncidentSnapshot,
+  type UpsertIncidentResult,
+  type WatchStats,
+} from './incident-registry.js';
 import {
   DEFAULT_CAPACITY,
   DEFAULT_MAX_ENTRIES_PER_BUCKET,
@@ -102,7 +108,8 @@ export class LeakStore {
   }
 
   /**
-   * Connects, reads (or on first use stores) the key layout, and loads the incident cache.
+   * Connects, refuses a Redis whose eviction policy may drop watched cards (CONFIG_INVALID),
+   * reads (or on first use stores) the key layout, and loads the incident cache.
    * Concurrent calls share one attempt; once started, resolves at once. A failed attempt is
    * not kept: the next call tries again (Redis down or loading at start-up can heal).
    */
@@ -120,6 +127,7 @@ export class LeakStore {
   async #doStart(): Promise<void> {
     this.#state = 'starting';
     await this.#adapter.ready();
+    await refuseEvictingRedis(this.#adapter, this.#options.logger);
     scripts.defineStoreScripts(this.#adapter);
     const derived = deriveLayout(this.#options.layout);
     const layoutOptions = this.#options.layout ?? {};
@@ -213,6 +221,11 @@ export class LeakStore {
   /** Watched cards per incident id (retired incidents report 0), one round trip. */
   watchedCounts(): Promise<Map<string, number>> {
     return this.registry.watchedCounts();
+  }
+
+  /** Watched incidents and cards, per incident and in total (the watch-list gauges). */
+  watchStats(): Promise<WatchStats> {
+    return this.registry.watchStats();
   }
 
   /** The cached registry as of the last refresh or lookup; no round trip. */
