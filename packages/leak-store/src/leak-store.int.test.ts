@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it as base } from 'vites
 import { isLeakwatchError } from '@leakwatch/errors';
 import { decodeRecords, encodeRecord, packExpiryTag, unpackExpiryTag } from './codec.js';
 import type { IncidentManifest } from './incident.js';
-import { LeakStore, type WatchedCardInput } from './leak-store.js';
+import type { WatchedCardInput } from './card-index.js';
+import { LeakStore } from './leak-store.js';
 import type { LeakStoreRedis } from './redis-adapter.js';
 
 // Real Redis only. Endpoints come from the environment (LEAKWATCH_REDIS_URL for a single Redis,

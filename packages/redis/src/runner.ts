@@ -1,4 +1,4 @@
-import { LeakwatchError } from '@leakwatch/errors';
+import { toRedisError } from './redis-error.js';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 /** A single Redis or a Redis Cluster client from ioredis. */
@@ -15,24 +15,6 @@ export interface RedisCallStats {
   roundTrips: number;
   pipelines: number;
   commands: number;
-}
-
-/**
- * Error replies that can only mean a bug in the command we sent. Every other reply (LOADING,
- * BUSY, MISCONF, OOM, NOPERM, max clients, cluster redirections...) can heal once an operator or
- * the server acts, and must pause-and-retry rather than dead-letter the authorization.
- */
-const COMMAND_BUG =
-  /^(WRONGTYPE|ERR (wrong number of arguments|unknown command|syntax error|Error running script|user_script))/;
-
-export function toRedisError(error: unknown, what: string): LeakwatchError {
-  if (error instanceof LeakwatchError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const isReply = error instanceof Error && error.name === 'ReplyError';
-  if (isReply && COMMAND_BUG.test(message)) {
-    return new LeakwatchError('INTERNAL', `Redis refused ${what}: ${message}`, { cause: error });
-  }
-  return new LeakwatchError('REDIS_UNAVAILABLE', `Redis failed during ${what}: ${message}`, { cause: error });
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   ensureTopics,
   registerConsumerLagMetrics,
 } from '@leakwatch/kafka';
-import { LeakStore } from '@leakwatch/leak-store';
+import { LeakStore, registerWatchListMetrics } from '@leakwatch/leak-store';
 import { createRootLogger, type Logger } from '@leakwatch/logger';
 import { createMetricsRegistry, createOpsServer, packageVersion, registerBuildInfo } from '@leakwatch/ops';
 import { loadPartners } from '@leakwatch/partners';
@@ -125,33 +125,8 @@ export async function startMonitor(
     logger: logger.child({ component: 'leak-store' }),
   });
   const history = new CardHistory(new PipelineRunner(redis), { keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX });
-  new Gauge({
-    name: 'leakwatch_watched_cards',
-    help: 'Cards on the watch list, per incident.',
-    labelNames: ['incident'] as const,
-    registers: [registry],
-    async collect() {
-      // A scrape must answer while Redis is away (that is when operators look): commands queue
-      // until a reconnect attempt fails, seconds later, so do not wait on a Redis that is not
-      // ready, nor longer than a moment on one that is.
-      if (redis.status !== 'ready') return;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const counts = await Promise.race([
-          leakStore.watchedCounts(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('watched counts timed out')), 1000);
-          }),
-        ]);
-        this.reset();
-        for (const [incident, count] of counts) this.set({ incident }, count);
-      } catch {
-        /* Redis down: keep the last values; readiness reports it */
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  });
+  // leakwatch_watched_cards{incident}, leakwatch_watched_incidents, leakwatch_watched_cards_all
+  registerWatchListMetrics(registry, leakStore, { ready: () => redis.status === 'ready' });
 
   const schemaRegistry = createSchemaRegistry({
     ...config.registry,

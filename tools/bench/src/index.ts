@@ -1,2 +1,7 @@
 export { describeMachine, percentile } from './machine.js';
 export { runMonitorBenchmark, type MonitorBenchOptions, type MonitorBenchResult } from './monitor-bench.js';
+export {
+  runLeakStoreBenchmark,
+  type LeakStoreBenchmarkOptions,
+  type LeakStoreBenchmarkResult,
+} from './leak-store-bench.js';

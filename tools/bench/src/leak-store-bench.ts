@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { LeakStore, type LeakStoreLogger, type WatchedCardInput } from './leak-store.js';
+import {
+  LeakStore,
+  type LayoutOptions,
+  type LeakStoreLogger,
+  type LeakStoreRedis,
+  type StoreLayout,
+  type WatchedCardInput,
+} from '@leakwatch/leak-store';
 import type { Cluster, Redis } from 'ioredis';
-import type { LayoutOptions, StoreLayout } from './layout.js';
-import type { LeakStoreRedis } from './redis-adapter.js';
 
 export interface LeakStoreBenchmarkOptions {
   redis: LeakStoreRedis;
