@@ -112,8 +112,8 @@ describe('monitor: partner routing and rules hot reload (in-process, real Kafka,
     // Nested prefixes: Asahi owns 453201 (6) and 45320179 (8); Birch owns 4532017 (7) in between.
     // 453201 0… → Asahi (6), 4532017 1… → Birch (7 beats 6), 4532017 9… → Asahi (8 beats 7),
     // 453202… shares five digits with Asahi and belongs to nobody.
-    const partnerA = `asahi-${testId}`.slice(0, 64).replace(/-+$/, '');
-    const partnerB = `birch-${testId}`.slice(0, 64).replace(/-+$/, '');
+    const partnerA = `asahi-${testId}`.slice(0, 40).replace(/-+$/, '');
+    const partnerB = `birch-${testId}`.slice(0, 40).replace(/-+$/, '');
     const topicA = `routing-asahi.${testId}`;
     const topicB = `routing-birch.${testId}`;
     const A6 = { pan: withLuhnCheckDigit('453201012345678'), expiry: '2028-04' };

@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, isRetryable, LeakwatchError, type ErrorCode } from '@leakwatch/errors';
+import { describeError, LeakwatchError } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
 import type { RuleSet } from '@leakwatch/rules';
 import { Partitioners, type Batch, type Consumer, type Kafka, type Message, type Producer } from 'kafkajs';
 import { deadLetterHeaders, maskDigitRuns } from './dead-letter.js';
 import type { MonitorMetrics } from './metrics.js';
-import { processBatch, type BatchDependencies, type BatchOutcome } from './process-batch.js';
+import { processIsolating } from './isolate.js';
+import { processBatch, type BatchDependencies } from './process-batch.js';
+import { failureCode, retryUntilDone } from './retry.js';
+import type { BatchOutcome } from './stages/outcome.js';
 import type { InboundMessage, SuspiciousChargeAlert } from './types.js';
 
 export interface MonitorTopics {
@@ -155,7 +158,7 @@ export class AuthorizationMonitor {
     resolveOffset: (offset: string) => void,
   ): Promise<void> {
     if (batch.messages.length === 0) return;
-    const { metrics, logger } = this.#options;
+    const { logger } = this.#options;
     const messages: InboundMessage[] = batch.messages.map((m) => ({
       partition: batch.partition,
       offset: m.offset,
@@ -163,98 +166,71 @@ export class AuthorizationMonitor {
       value: m.value,
       timestamp: m.timestamp,
     }));
-    let delay = this.#options.retryInitialMs ?? 200;
-    for (let attempt = 1; ; attempt++) {
-      if (!active()) {
-        // stopping or rebalanced: leave the batch uncommitted; it is redelivered
-        this.#forget(batch.partition);
-        return;
-      }
-      const started = performance.now();
-      try {
+    const result = await retryUntilDone(
+      async () => {
+        const started = performance.now();
         const outcome = await this.#processIsolating(messages);
         await this.#publish(batch.partition, outcome);
-        // kafkajs fetches from the last *resolved* offset, not the committed one: without this
-        // (eachBatchAutoResolve is off) the same batch is fetched and processed again forever
-        resolveOffset(batch.lastOffset());
-        this.#recover(batch.partition);
-        this.#record(batch, outcome, performance.now() - started);
-        // Everything the batch produced is acknowledged: its offset may be committed now. The
-        // commit runs behind the next batch (one round trip off the latency path); commits of a
-        // partition stay in order, and a stop waits for them before leaving the group.
-        void this.#commitInOrder(batch.topic, batch.partition, batch.lastOffset());
-        return;
-      } catch (error) {
-        const code: ErrorCode = error instanceof LeakwatchError ? error.code : 'KAFKA_UNAVAILABLE';
-        this.#lastError = describeError(error);
-        if (!this.#retrying.has(batch.partition)) {
-          this.#retrying.set(batch.partition, { since: Date.now(), error: this.#lastError });
-          metrics.paused.set(this.#retrying.size);
-        }
-        if (this.#state === 'running') this.#state = 'retrying';
-        metrics.retries.inc({ reason: code });
-        logger.warn(
-          {
-            err: error,
-            partition: batch.partition,
-            firstOffset: batch.firstOffset(),
-            attempt,
-            retryInMs: delay,
-          },
-          'batch failed on a dependency; pausing this partition and retrying the same batch',
+        return { outcome, ms: performance.now() - started };
+      },
+      {
+        active,
+        now: Date.now,
+        sleep: (ms) => sleep(ms),
+        heartbeat,
+      },
+      { initialMs: this.#options.retryInitialMs ?? 200, maxMs: this.#options.retryMaxMs ?? 10_000 },
+      (error, attempt, retryInMs) => this.#onFailure(batch, error, attempt, retryInMs),
+    );
+    if (result.status === 'released') {
+      // stopping or rebalanced: leave the batch uncommitted; it is redelivered
+      if (result.reason === 'rebalance') {
+        // the group is rebalancing: give the batch back so this member can rejoin instead of
+        // holding the whole group up while a dependency is down
+        logger.info(
+          { err: result.error, partition: batch.partition },
+          'rebalance during a retry; releasing the batch',
         );
-        // wait, keeping our place in the group
-        const until = Date.now() + delay;
-        while (Date.now() < until && active()) {
-          await sleep(Math.min(1000, until - Date.now()));
-          try {
-            await heartbeat();
-          } catch (error) {
-            // the group is rebalancing: give the batch back (uncommitted) so this member can
-            // rejoin instead of holding the whole group up while a dependency is down
-            logger.info(
-              { err: error, partition: batch.partition },
-              'rebalance during a retry; releasing the batch',
-            );
-            this.#forget(batch.partition);
-            return;
-          }
-        }
-        delay = Math.min(delay * 2 * (0.8 + Math.random() * 0.4), this.#options.retryMaxMs ?? 10_000);
       }
+      this.#forget(batch.partition);
+      return;
     }
+    // kafkajs fetches from the last *resolved* offset, not the committed one: without this
+    // (eachBatchAutoResolve is off) the same batch is fetched and processed again forever
+    resolveOffset(batch.lastOffset());
+    this.#recover(batch.partition);
+    this.#record(batch, result.value.outcome, result.value.ms);
+    // Everything the batch produced is acknowledged: its offset may be committed now. The
+    // commit runs behind the next batch (one round trip off the latency path); commits of a
+    // partition stay in order, and a stop waits for them before leaving the group.
+    void this.#commitInOrder(batch.topic, batch.partition, batch.lastOffset());
   }
 
-  /**
-   * Processes the batch; if a message hits a bug (a non-retryable error that is not poison
-   * detection), processes one by one so only that message is dead-lettered as INTERNAL.
-   */
-  async #processIsolating(messages: readonly InboundMessage[]): Promise<BatchOutcome> {
-    const deps: BatchDependencies = { ...this.#options.dependencies, ruleSet: this.#options.ruleSet() };
-    try {
-      return await processBatch(messages, deps);
-    } catch (error) {
-      if (isRetryable(error) || !(error instanceof Error) || isKafkaRetriable(error)) throw error;
-      this.#options.logger.error({ err: error }, 'batch hit an unexpected error; isolating the message');
-      const total: BatchOutcome = { alerts: [], deadLetters: [], clean: 0, watched: 0 };
-      for (const message of messages) {
-        try {
-          const one = await processBatch([message], deps);
-          total.alerts.push(...one.alerts);
-          total.deadLetters.push(...one.deadLetters);
-          total.clean += one.clean;
-          total.watched += one.watched;
-        } catch (inner) {
-          if (isRetryable(inner) || (inner instanceof Error && isKafkaRetriable(inner))) throw inner;
-          total.deadLetters.push({
-            message,
-            code: 'INTERNAL',
-            reason: `processing failed: ${describeError(inner)}`,
-          });
-        }
-      }
-      return total;
+  #onFailure(batch: Batch, error: unknown, attempt: number, retryInMs: number): void {
+    const { metrics, logger } = this.#options;
+    const code = failureCode(error);
+    this.#lastError = describeError(error);
+    if (!this.#retrying.has(batch.partition)) {
+      this.#retrying.set(batch.partition, { since: Date.now(), error: this.#lastError });
+      metrics.paused.set(this.#retrying.size);
     }
+    if (this.#state === 'running') this.#state = 'retrying';
+    metrics.retries.inc({ reason: code });
+    logger.warn(
+      { err: error, partition: batch.partition, firstOffset: batch.firstOffset(), attempt, retryInMs },
+      'batch failed on a dependency; pausing this partition and retrying the same batch',
+    );
+  }
+
+  /** Processes the batch, isolating a message that hits a bug (see processIsolating). */
+  #processIsolating(messages: readonly InboundMessage[]): Promise<BatchOutcome> {
+    const deps: BatchDependencies = { ...this.#options.dependencies, ruleSet: this.#options.ruleSet() };
+    return processIsolating(
+      messages,
+      (some) => processBatch(some, deps),
+      (error) =>
+        this.#options.logger.error({ err: error }, 'batch hit an unexpected error; isolating the message'),
+    );
   }
 
   async #publish(partition: number, outcome: BatchOutcome): Promise<void> {
@@ -409,8 +385,4 @@ export class AuthorizationMonitor {
     })();
     return this.#closing;
   }
-}
-
-function isKafkaRetriable(error: Error): boolean {
-  return (error as { retriable?: boolean }).retriable === true;
 }

@@ -8,6 +8,11 @@ import {
 } from '@leakwatch/card';
 import type { AuthorizationCardRecord } from '@leakwatch/contracts';
 import type { ErrorCode } from '@leakwatch/errors';
+import type { Authorization, AuthorizationDecoder, DecodeResult, InboundMessage } from '../types.js';
+import type { DeadLetterDecision } from './outcome.js';
+
+/** What resolving needs of the keyring: fingerprint a PAN under every active key, know a key id. */
+export type CardKeys = Pick<Keyring, 'fingerprintAll' | 'has'>;
 
 /** A card as Leakwatch handles it: fingerprints, never the PAN. */
 export interface ResolvedCard {
@@ -31,7 +36,7 @@ export type ResolveResult =
  * Turns the card of an authorization into fingerprints. The PAN is hashed here and goes no
  * further: nothing downstream of this function ever sees it.
  */
-export function resolveCard(card: AuthorizationCardRecord, keyring: Keyring): ResolveResult {
+export function resolveCard(card: AuthorizationCardRecord, keyring: CardKeys): ResolveResult {
   if (card.pan !== null) {
     const pan = normalizePan(card.pan);
     if (!pan.ok) return { ok: false, code: 'INVALID_PAN', message: `card.pan: ${pan.reason}` };
@@ -77,4 +82,45 @@ export function resolveCard(card: AuthorizationCardRecord, keyring: Keyring): Re
     code: 'VALIDATION_FAILED',
     message: 'card: needs pan, or fingerprint with keyId, bin and last4',
   };
+}
+
+/** A decoded, valid authorization whose card is resolved to fingerprints. */
+export interface ResolvedAuthorization {
+  message: InboundMessage;
+  auth: Authorization;
+  card: ResolvedCard;
+}
+
+export interface DecodedBatch {
+  /** In offset order. */
+  resolved: ResolvedAuthorization[];
+  /** Poison: undecodable, invalid, or a card that cannot be resolved. */
+  deadLetters: DeadLetterDecision[];
+}
+
+/**
+ * Stage 1: decodes a batch (one registry round trip at most per unknown schema) and resolves
+ * each card. Poison becomes a dead-letter decision; a registry that is down throws (retryable).
+ */
+export async function decodeAndResolve(
+  messages: readonly InboundMessage[],
+  decoder: AuthorizationDecoder,
+  keyring: CardKeys,
+): Promise<DecodedBatch> {
+  const batch: DecodedBatch = { resolved: [], deadLetters: [] };
+  const decoded = await decoder.decodeBatch(messages.map((m) => m.value));
+  for (const [index, message] of messages.entries()) {
+    const result = decoded[index] as DecodeResult;
+    if (!result.ok) {
+      batch.deadLetters.push({ message, code: result.code, reason: result.message });
+      continue;
+    }
+    const resolved = resolveCard(result.value.card, keyring);
+    if (!resolved.ok) {
+      batch.deadLetters.push({ message, code: resolved.code, reason: resolved.message });
+      continue;
+    }
+    batch.resolved.push({ message, auth: result.value, card: resolved.card });
+  }
+  return batch;
 }

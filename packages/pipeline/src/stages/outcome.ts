@@ -1,0 +1,28 @@
+import type { ErrorCode } from '@leakwatch/errors';
+import type { InboundMessage, SuspiciousChargeAlert } from '../types.js';
+
+/** An alert raised by one input message. */
+export interface AlertDecision {
+  message: InboundMessage;
+  alert: SuspiciousChargeAlert;
+}
+
+/** A message that goes to the dead-letter topic, and why. */
+export interface DeadLetterDecision {
+  message: InboundMessage;
+  code: ErrorCode;
+  reason: string;
+}
+
+/** What a batch gave: alerts and dead letters to publish, and counts for metrics. */
+export interface BatchOutcome {
+  alerts: AlertDecision[];
+  deadLetters: DeadLetterDecision[];
+  clean: number;
+  /** Authorizations on watched cards (alerting or not). */
+  watched: number;
+}
+
+export function emptyOutcome(): BatchOutcome {
+  return { alerts: [], deadLetters: [], clean: 0, watched: 0 };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { decodeAndResolve, resolveCard } from './resolve-card.js';
+import { authorization, fakeDecoder, message, PAN, twoKeyKeyring } from './stages.fakes.js';
+
+const noCard = { pan: null, fingerprint: null, keyId: null, bin: null, last4: null, expiry: null };
+
+describe('resolveCard', () => {
+  const keyring = twoKeyKeyring();
+
+  it('fingerprints a PAN under every active key, keys alerts by the current one, and keeps no PAN', () => {
+    const result = resolveCard({ ...noCard, pan: PAN, expiry: '2028-04' }, keyring);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.card.fingerprints).toEqual(keyring.fingerprintAll(PAN));
+    expect(result.card.fingerprints.map((f) => f.keyId)).toEqual(['k2', 'k1']);
+    expect(result.card.primary).toEqual({ keyId: 'k2', fingerprint: keyring.fingerprint(PAN) });
+    expect(result.card).toMatchObject({ last4: '1111', scheme: 'VISA', expiry: '2028-04' });
+    expect(PAN.startsWith(result.card.bin)).toBe(true);
+    expect(JSON.stringify(result)).not.toContain(PAN);
+  });
+
+  it('takes a fingerprint under an active key as it is', () => {
+    const fingerprint = keyring.fingerprint(PAN);
+    const result = resolveCard(
+      { ...noCard, fingerprint, keyId: 'k2', bin: '411111', last4: '1111' },
+      keyring,
+    );
+    expect(result).toMatchObject({ ok: true, card: { fingerprints: [{ keyId: 'k2', fingerprint }] } });
+  });
+
+  it('refuses an unknown key, a bad PAN and a card with neither', () => {
+    const fingerprint = keyring.fingerprint(PAN);
+    expect(
+      resolveCard({ ...noCard, fingerprint, keyId: 'k9', bin: '411111', last4: '1111' }, keyring),
+    ).toMatchObject({
+      ok: false,
+      code: 'UNKNOWN_KEY_ID',
+    });
+    expect(resolveCard({ ...noCard, pan: '4111111111111112' }, keyring)).toMatchObject({
+      ok: false,
+      code: 'INVALID_PAN',
+    });
+    expect(resolveCard(noCard, keyring)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('decodeAndResolve', () => {
+  it('decodes the batch in one call and splits it, in offset order, into resolved cards and poison', async () => {
+    const { decoder, calls } = fakeDecoder({
+      'good-1': authorization({ eventId: 'e1' }),
+      poison: { ok: false, code: 'AVRO_DECODE_FAILED', message: 'truncated' } as const,
+      'bad-key': authorization({
+        eventId: 'e3',
+        card: { ...noCard, fingerprint: 'x'.repeat(43), keyId: 'old', bin: '411111', last4: '1111' },
+      }),
+      'good-2': authorization({ eventId: 'e4' }),
+    });
+    const messages = [
+      message(10, 'good-1'),
+      message(11, 'poison'),
+      message(12, 'bad-key'),
+      message(13, 'good-2'),
+    ];
+    const batch = await decodeAndResolve(messages, decoder, twoKeyKeyring());
+    expect(calls).toEqual([4]);
+    expect(batch.resolved.map((r) => [r.message.offset, r.auth.eventId])).toEqual([
+      ['10', 'e1'],
+      ['13', 'e4'],
+    ]);
+    expect(batch.deadLetters.map((d) => [d.message.offset, d.code])).toEqual([
+      ['11', 'AVRO_DECODE_FAILED'],
+      ['12', 'UNKNOWN_KEY_ID'],
+    ]);
+  });
+
+  it('lets a registry outage through, to be retried', async () => {
+    const decoder = { decodeBatch: () => Promise.reject(new Error('registry down')) };
+    await expect(decodeAndResolve([message(1)], decoder, twoKeyKeyring())).rejects.toThrow('registry down');
+  });
+});
