@@ -35,3 +35,23 @@ export {
   firstDelay,
   type NextStep,
 } from './schedule.js';
+export {
+  DeliveryStore,
+  type DeliveryStoreOptions,
+  type StoredDelivery,
+  type ClaimedDelivery,
+  type DeadLetter,
+  type DeliveryOutcome,
+  type EnqueueResult,
+  type PartnerStatus,
+  type Settlement,
+} from './store.js';
+export {
+  WebhookDispatcher,
+  type WebhookDispatcherOptions,
+  type DeliveryMetrics,
+  type DeliveryOutcomeLabel,
+  type EnqueueSummary,
+} from './webhook-dispatcher.js';
+export { planDelivery, type DeliveryPlan } from './route.js';
+export { AlertConsumer, type AlertConsumerOptions, type AlertConsumerMetrics } from './alert-consumer.js';

@@ -71,6 +71,14 @@ export const commands: Record<string, Command> = {
     'run the authorization monitor (Kafka in, alerts out)',
     async () => (await import('./monitor.js')).monitorCommand,
   ),
+  dispatch: lazy(
+    'run the dispatcher (alerts to partner topics and Standard Webhooks, disposition intake)',
+    async () => (await import('./dispatch.js')).dispatchCommand,
+  ),
+  partners: lazy(
+    'partners list|status|replay|enable — partner configuration and webhook delivery state',
+    async () => (await import('./partners.js')).partnersCommand,
+  ),
   simulate: lazy(
     'produce realistic authorization traffic (watched cards, poison) to Kafka',
     async () => (await import('./simulate.js')).simulateCommand,
