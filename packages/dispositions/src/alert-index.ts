@@ -38,6 +38,8 @@ export interface RedisAlertIndexOptions {
    * 90 days: issuers settle chargebacks within that.
    */
   ttlSeconds?: number;
+  /** Clock: an alert expires ttlSeconds after it was detected, not after it was indexed. */
+  now?: () => number;
 }
 
 export const DEFAULT_ALERT_INDEX_TTL_SECONDS = 90 * 24 * 3600;
@@ -64,9 +66,11 @@ export class RedisAlertIndex implements AlertIndexReader, AlertIndexWriter {
   private readonly runner: PipelineRunner;
   private readonly prefix: string;
   readonly ttlSeconds: number;
+  private readonly now: () => number;
 
   constructor(options: RedisAlertIndexOptions) {
     this.runner = options.runner;
+    this.now = options.now ?? Date.now;
     this.prefix = options.keyPrefix ?? 'lw:';
     this.ttlSeconds = options.ttlSeconds ?? DEFAULT_ALERT_INDEX_TTL_SECONDS;
   }
@@ -75,12 +79,19 @@ export class RedisAlertIndex implements AlertIndexReader, AlertIndexWriter {
     return `${this.prefix}alert-index:${alertId}`;
   }
 
+  /**
+   * Indexes alerts until `ttlSeconds` after their detection: a consumer group new to a topic
+   * with a long history skips (and never resurrects) alerts already too old to judge.
+   */
   async record(alerts: readonly SuspiciousChargeAlert[]): Promise<void> {
+    const now = this.now();
     await this.runner.run(
-      alerts.map((alert) => {
+      alerts.flatMap((alert) => {
+        const ttl = this.ttlSeconds - Math.max(0, Math.floor((now - alert.detectedAt) / 1000));
+        if (ttl <= 0) return [];
         const key = this.keyOf(alert.alertId);
         const value = JSON.stringify(toIndexedAlert(alert));
-        return { slot: keySlot(key), add: (p) => p.set(key, value, 'EX', this.ttlSeconds) };
+        return [{ slot: keySlot(key), add: (p) => p.set(key, value, 'EX', ttl) }];
       }),
       'alert index write',
     );

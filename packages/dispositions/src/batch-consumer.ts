@@ -120,7 +120,17 @@ export class BatchConsumer {
             const until = Date.now() + delay;
             while (Date.now() < until && active()) {
               await sleep(Math.min(1000, until - Date.now()));
-              await heartbeat();
+              try {
+                await heartbeat();
+              } catch (rebalance) {
+                // the group is rebalancing: give the batch back uncommitted and let this member
+                // rejoin rather than hold the group up while a dependency is down
+                logger.info(
+                  { err: rebalance, topic, partition: batch.partition },
+                  'rebalance during a retry',
+                );
+                return;
+              }
             }
             delay = Math.min(delay * 2, this.#options.retryMaxMs ?? 10_000);
           }

@@ -34,6 +34,7 @@ export {
 export {
   createDispositionIntake,
   normalizeDispositionJson,
+  maskCardNumbers,
   INTAKE_ERROR_CODES,
   TIMESTAMP_TOLERANCE_SECONDS,
   type DispositionIntake,

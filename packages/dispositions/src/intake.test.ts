@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { withLuhnCheckDigit } from '@leakwatch/card';
 import { type AlertDisposition } from '@leakwatch/contracts';
 import { silentLogger } from '@leakwatch/logger';
 import { describe, expect, it } from 'vitest';
@@ -133,6 +134,19 @@ describe('disposition intake', () => {
     const response = await intake.handle(request({ ...withoutNote, at: '2025-05-01T01:31:40Z' }));
     expect(response.status).toBe(202);
     expect(written[0]?.disposition).toEqual(disposition({ at: Date.UTC(2025, 4, 1, 1, 31, 40) }));
+  });
+
+  it('masks a card number in the note before writing it', async () => {
+    const { intake, written } = setup();
+    const pan = withLuhnCheckDigit('453912012345678');
+    const valid = withLuhnCheckDigit('20261202070000');
+    const caseNumber = valid.slice(0, -1) + String((Number(valid.slice(-1)) + 1) % 10); // not Luhn-valid
+    const spaced = pan.replace(/(\d{4})(?=\d)/g, '$1 ');
+    const note = `customer card ${spaced} blocked, case ${caseNumber}`;
+    expect((await intake.handle(request(disposition({ note })))).status).toBe(202);
+    expect(written[0]?.disposition.note).toBe(
+      `customer card ${pan.slice(0, 6)}******${pan.slice(-4)} blocked, case ${caseNumber}`,
+    );
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { luhnValid, maskUnparsedPan } from '@leakwatch/card';
 import { parseIsoDateTime, validateAlertDisposition, type AlertDisposition } from '@leakwatch/contracts';
 import type { Logger } from '@leakwatch/logger';
 import { Webhook } from 'standardwebhooks';
@@ -110,6 +111,20 @@ export function normalizeDispositionJson(input: unknown): unknown {
   return record;
 }
 
+const PAN_LIKE = /\d(?:[ -]?\d){11,18}/g;
+
+/**
+ * Masks what looks like a card number (12-19 digits, spaces and dashes allowed, Luhn-valid) in
+ * issuer free text: a PAN must never rest in clear in the topic, and refusing the verdict for it
+ * would lose the verdict. Other digit runs (case numbers) stay.
+ */
+export function maskCardNumbers(text: string): string {
+  return text.replace(PAN_LIKE, (run) => {
+    const digits = run.replace(/\D/g, '');
+    return luhnValid(digits) ? maskUnparsedPan(digits) : run;
+  });
+}
+
 /** Standard Webhooks ids are opaque; keep them printable and short (they become Redis keys). */
 const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
 
@@ -220,7 +235,11 @@ export function createDispositionIntake(options: DispositionIntakeOptions): Disp
         problems: checked.problems.map((p) => ({ path: p.path, message: p.message })),
       });
     }
-    const disposition = checked.value;
+    const disposition: AlertDisposition = {
+      ...checked.value,
+      by: maskCardNumbers(checked.value.by),
+      note: checked.value.note === null ? null : maskCardNumbers(checked.value.note),
+    };
 
     try {
       const alert = await options.alerts.get(disposition.alertId);
