@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { LeakwatchError } from '@leakwatch/errors';
+import { PROMETHEUS_BINARY, prometheusInstalled } from './prometheus.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -26,7 +27,11 @@ export interface Prerequisites {
  * Checks the tools the local stack runs on, and lists everything missing in one message
  * with what to install (or to use docker compose instead).
  */
-export async function checkPrerequisites(needs: { java: boolean; redis: boolean }): Promise<Prerequisites> {
+export async function checkPrerequisites(needs: {
+  java: boolean;
+  redis: boolean;
+  prometheus?: boolean;
+}): Promise<Prerequisites> {
   const java =
     process.env.LEAKWATCH_JAVA ?? (process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : 'java');
   const problems: string[] = [];
@@ -48,6 +53,11 @@ export async function checkPrerequisites(needs: { java: boolean; redis: boolean 
   }
   if (needs.redis && !(await output('redis-server', ['--version']))) {
     problems.push('redis-server is not installed: apt-get install redis-server');
+  }
+  if (needs.prometheus && !prometheusInstalled()) {
+    problems.push(
+      `Prometheus is not installed (looked for ${PROMETHEUS_BINARY}): apt-get install prometheus (or scripts/bootstrap.sh as root)`,
+    );
   }
   if (problems.length > 0) {
     throw new LeakwatchError(

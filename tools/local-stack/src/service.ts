@@ -1,3 +1,4 @@
+import type { PrometheusSettings } from './prometheus.js';
 import type { Log } from './maven.js';
 
 export interface StackPorts {
@@ -6,6 +7,7 @@ export interface StackPorts {
   registry: number;
   redis: number;
   redisCluster: number;
+  prometheus: number;
 }
 
 export interface ServiceContext {
@@ -14,15 +16,19 @@ export interface ServiceContext {
   ports: StackPorts;
   java: string;
   log: Log;
+  /** Targets and rules of the local Prometheus (`--with prometheus`). */
+  prometheus?: PrometheusSettings | undefined;
 }
 
-export type ServiceName = 'kafka' | 'registry' | 'redis' | 'redis-cluster';
+export type ServiceName = 'kafka' | 'registry' | 'redis' | 'redis-cluster' | 'prometheus';
 
 /** One process (or group of processes) of the local stack. */
 export interface ServiceDefinition {
   name: ServiceName;
   ports(ports: StackPorts): number[];
   needsJava: boolean;
+  /** What its command line contains, to tell our process from a recycled pid (default java or redis-server). */
+  command?: string;
   logFile(dir: string): string;
   /** Fetches what the service runs on; a no-op once fetched. */
   install(context: ServiceContext): Promise<void>;

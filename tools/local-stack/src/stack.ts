@@ -7,6 +7,7 @@ import { kafkaService } from './kafka.js';
 import type { Log } from './maven.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { commandLineOf, isAlive, portFree, stopProcess, waitUntil } from './process.js';
+import { prometheusService, type PrometheusSettings } from './prometheus.js';
 import { redisClusterService, redisService } from './redis.js';
 import { registryService } from './registry.js';
 import type { ServiceContext, ServiceDefinition, ServiceName, StackPorts } from './service.js';
@@ -17,6 +18,7 @@ const SERVICES: readonly ServiceDefinition[] = [
   redisClusterService,
   kafkaService,
   registryService,
+  prometheusService,
 ];
 
 /** Endpoints of a running stack, as tests and services use them. */
@@ -35,6 +37,10 @@ export interface StackOptions {
   redisCluster?: boolean;
   /** Limit to these services (default: all that apply). */
   only?: readonly ServiceName[];
+  /** Optional services to add: 'prometheus' (Debian's, scraping Leakwatch, loading the rules). */
+  with?: readonly 'prometheus'[];
+  /** Targets and rules of the local Prometheus. */
+  prometheus?: PrometheusSettings;
   log?: Log;
 }
 
@@ -84,6 +90,7 @@ export function portsFromEnv(env: NodeJS.ProcessEnv): Partial<StackPorts> {
     registry: 'LEAKWATCH_STACK_REGISTRY_PORT',
     redis: 'LEAKWATCH_STACK_REDIS_PORT',
     redisCluster: 'LEAKWATCH_STACK_REDIS_CLUSTER_PORT',
+    prometheus: 'LEAKWATCH_STACK_PROMETHEUS_PORT',
   };
   const ports: Partial<StackPorts> = {};
   const problems: string[] = [];
@@ -124,12 +131,13 @@ async function ours(pid: number, service: ServiceDefinition): Promise<boolean> {
   if (!isAlive(pid)) return false;
   const cmdline = await commandLineOf(pid);
   if (cmdline === undefined) return false;
-  return service.needsJava ? cmdline.includes('java') : cmdline.includes('redis-server');
+  return cmdline.includes(service.command ?? (service.needsJava ? 'java' : 'redis-server'));
 }
 
 function selected(options: StackOptions): ServiceDefinition[] {
   return SERVICES.filter((s) => {
     if (options.only) return options.only.includes(s.name);
+    if (s.name === 'prometheus') return options.with?.includes('prometheus') === true;
     return s.name !== 'redis-cluster' || options.redisCluster === true;
   });
 }
@@ -156,9 +164,16 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
   const services = selected(options);
   const prerequisites = await checkPrerequisites({
     java: services.some((s) => s.needsJava),
-    redis: services.some((s) => !s.needsJava),
+    redis: services.some((s) => s.name === 'redis' || s.name === 'redis-cluster'),
+    prometheus: services.some((s) => s.name === 'prometheus'),
   });
-  const context: ServiceContext = { dir, ports, java: prerequisites.java, log };
+  const context: ServiceContext = {
+    dir,
+    ports,
+    java: prerequisites.java,
+    log,
+    prometheus: options.prometheus,
+  };
 
   const alreadyRunning: ServiceName[] = [];
   const toStart: ServiceDefinition[] = [];
@@ -190,7 +205,8 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
       'PORT_IN_USE',
       `port${taken.length > 1 ? 's' : ''} already in use: ${taken.join(', ')}. ` +
         'Stop what holds it, or choose other ports with LEAKWATCH_STACK_KAFKA_PORT, LEAKWATCH_STACK_KAFKA_CONTROLLER_PORT, ' +
-        'LEAKWATCH_STACK_REGISTRY_PORT, LEAKWATCH_STACK_REDIS_PORT, LEAKWATCH_STACK_REDIS_CLUSTER_PORT.',
+        'LEAKWATCH_STACK_REGISTRY_PORT, LEAKWATCH_STACK_REDIS_PORT, LEAKWATCH_STACK_REDIS_CLUSTER_PORT, ' +
+        'LEAKWATCH_STACK_PROMETHEUS_PORT.',
       { details: { ports: taken } },
     );
   }

@@ -20,4 +20,6 @@ export const DEFAULT_PORTS = {
   redis: 16379,
   /** First of three consecutive ports for the 3-master Redis Cluster. */
   redisCluster: 17000,
+  /** Debian's Prometheus, with `--with prometheus`. */
+  prometheus: 19090,
 } as const;

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAlertDecoder, createSchemaRegistry, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import { createKafka } from '@leakwatch/kafka';
-import { defaultStackDir, portFree, portsFromEnv, stackDown, stackUp } from '@leakwatch/local-stack';
+import {
+  defaultStackDir,
+  portFree,
+  portsFromEnv,
+  prometheusInstalled,
+  stackDown,
+  stackUp,
+} from '@leakwatch/local-stack';
 import { createRootLogger, silentLogger } from '@leakwatch/logger';
 import { loadEnv, startMonitor } from '@leakwatch/monitor-service';
 import { formatMinorAmount } from '@leakwatch/rules';
@@ -82,7 +89,14 @@ export const demoCommand: CommandHandler = {
     let startedServices: string[] = [];
     if (!process.env.LEAKWATCH_KAFKA_BROKERS) {
       say('== starting the local stack (the first run downloads Kafka and the registry)');
-      const stack = await stackUp({ ports: portsFromEnv(process.env), log: say });
+      // with Debian's Prometheus when installed, so the run can be queried without Docker
+      const stack = await stackUp({
+        ports: portsFromEnv(process.env),
+        log: say,
+        ...(prometheusInstalled() ? { with: ['prometheus' as const] } : {}),
+      });
+      if (stack.env.LEAKWATCH_PROMETHEUS_URL)
+        say(`== Prometheus (alerts, graphs): ${stack.env.LEAKWATCH_PROMETHEUS_URL}/alerts`);
       startedServices = stack.started;
       Object.assign(process.env, stack.env);
     }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { LeakwatchError } from '@leakwatch/errors';
 import {
   portsFromEnv,
+  scrapeTargetsFromEnv,
   stackDown,
   stackStatus,
   stackUp,
@@ -17,18 +18,37 @@ processes, from Maven Central and Debian's redis-server. The first "up" download
 
 Options:
   --redis-cluster   also run a 3-master Redis Cluster (ports 17000-17002)
+  --with prometheus also run Debian's Prometheus on 127.0.0.1:19090, scraping the Leakwatch
+                    services (monitor 9464, dispatcher 9465, console 9466, hunt 9467; or
+                    LEAKWATCH_STACK_SCRAPE_TARGETS="job=host:port,...;job2=...") and loading
+                    the alerting rules of deploy/prometheus/rules
   --env             (up) print only export lines, for: eval "$(pnpm -s leakwatch stack up --env)";
                     LEAKWATCH_STACK_STARTED names what this call started
-  --only <a,b>      only these services: redis, redis-cluster, kafka, registry
+  --only <a,b>      only these services: redis, redis-cluster, kafka, registry, prometheus
   --dir <path>      cache folder (default .cache/stack; or LEAKWATCH_STACK_DIR)
   -h, --help
 
 Ports: LEAKWATCH_STACK_KAFKA_PORT (19092), LEAKWATCH_STACK_KAFKA_CONTROLLER_PORT (19093),
 LEAKWATCH_STACK_REGISTRY_PORT (18081), LEAKWATCH_STACK_REDIS_PORT (16379),
-LEAKWATCH_STACK_REDIS_CLUSTER_PORT (17000).
+LEAKWATCH_STACK_REDIS_CLUSTER_PORT (17000), LEAKWATCH_STACK_PROMETHEUS_PORT (19090).
 `;
 
-const SERVICE_NAMES: readonly ServiceName[] = ['redis', 'redis-cluster', 'kafka', 'registry'];
+const SERVICE_NAMES: readonly ServiceName[] = ['redis', 'redis-cluster', 'kafka', 'registry', 'prometheus'];
+const OPTIONAL_SERVICES = ['prometheus'] as const;
+
+function parseWith(value: string): (typeof OPTIONAL_SERVICES)[number][] {
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(OPTIONAL_SERVICES as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw new LeakwatchError(
+      'USAGE',
+      `unknown service(s) for --with: ${unknown.join(', ')} (try prometheus)`,
+    );
+  return names as (typeof OPTIONAL_SERVICES)[number][];
+}
 
 function parseOnly(value: string): ServiceName[] {
   const names = value
@@ -50,6 +70,7 @@ export const stackCommand: CommandHandler = {
         'redis-cluster': { type: 'boolean', default: false },
         env: { type: 'boolean', default: false },
         only: { type: 'string' },
+        with: { type: 'string' },
         dir: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -66,7 +87,10 @@ export const stackCommand: CommandHandler = {
       log,
       ...(values.dir ? { dir: values.dir } : {}),
       ...(values.only ? { only: parseOnly(values.only) } : {}),
+      ...(values.with ? { with: parseWith(values.with) } : {}),
     };
+    const targets = scrapeTargetsFromEnv(process.env.LEAKWATCH_STACK_SCRAPE_TARGETS);
+    if (targets) options.prometheus = { targets };
     switch (action) {
       case 'up': {
         const started = Date.now();
