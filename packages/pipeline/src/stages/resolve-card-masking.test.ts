@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Keyring, withLuhnCheckDigit } from '@leakwatch/card';
-import { resolveCard } from './card-resolver.js';
+import { resolveCard } from './resolve-card.js';
 
 const keyring = new Keyring([{ keyId: 'k1', key: Buffer.alloc(32, 7) }]);
 const card = { pan: null, fingerprint: null, keyId: null, bin: null, last4: null, expiry: null };
