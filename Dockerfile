@@ -16,6 +16,8 @@ RUN pnpm --filter @leakwatch/cli deploy --prod --legacy /app \
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# the container's own interface: the port is reachable only where it is published
+ENV LEAKWATCH_HTTP_HOST=0.0.0.0
 COPY --from=build /app /app
 RUN ln -s /app/dist/main.js /usr/local/bin/leakwatch
 USER node

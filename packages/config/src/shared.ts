@@ -19,6 +19,8 @@ export const kafkaEnv = {
   LEAKWATCH_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   LEAKWATCH_KAFKA_SASL_USERNAME: z.string().optional(),
   LEAKWATCH_KAFKA_SASL_PASSWORD: z.string().optional(),
+  /** SASL without TLS sends credentials (PLAIN: the password itself) readable on the wire. */
+  LEAKWATCH_KAFKA_ALLOW_SASL_PLAINTEXT: booleanString(false),
 };
 
 export const registryEnv = {
@@ -37,6 +39,9 @@ export const redisEnv = {
   LEAKWATCH_REDIS_CLUSTER_NODES: csvList()
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each node must be host:port')))
     .optional(),
+  /** ACL user and password of the Cluster nodes (one Redis takes them in its URL). */
+  LEAKWATCH_REDIS_CLUSTER_USERNAME: z.string().min(1).optional(),
+  LEAKWATCH_REDIS_CLUSTER_PASSWORD: z.string().min(1).optional(),
   LEAKWATCH_REDIS_TLS: booleanString(false),
   LEAKWATCH_REDIS_KEY_PREFIX: z.string().default('lw:'),
 };
@@ -58,8 +63,19 @@ export const loggingEnv = {
   LEAKWATCH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
 export const httpEnv = {
   LEAKWATCH_HTTP_PORT: portNumber(9464),
+  /**
+   * Interface of /metrics, /healthz and /readyz: loopback unless asked (the container image
+   * sets 0.0.0.0, its port being published by whoever runs it).
+   */
+  LEAKWATCH_HTTP_HOST: z
+    .string()
+    .regex(HOST, 'must be an IP address or a host name (0.0.0.0 for every interface)')
+    .default('127.0.0.1'),
 };
 
 /**
@@ -122,6 +138,8 @@ export interface KafkaSettings {
   sasl?:
     | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
     | undefined;
+  /** SASL without TLS is refused unless this is true (LEAKWATCH_KAFKA_ALLOW_SASL_PLAINTEXT). */
+  allowSaslPlaintext?: boolean | undefined;
 }
 
 export interface RegistrySettings {
@@ -132,7 +150,14 @@ export interface RegistrySettings {
 
 export type RedisSettings =
   | { mode: 'single'; url: string; tls: boolean; keyPrefix: string }
-  | { mode: 'cluster'; nodes: string[]; tls: boolean; keyPrefix: string };
+  | {
+      mode: 'cluster';
+      nodes: string[];
+      tls: boolean;
+      keyPrefix: string;
+      username?: string | undefined;
+      password?: string | undefined;
+    };
 
 /** The connections every service makes, from {@link sharedServiceEnv}. */
 export interface SharedSettings {
@@ -157,6 +182,34 @@ export function checkSharedEnv(env: Partial<KafkaEnv & RedisEnv>, ctx: z.Refinem
       message: 'SASL needs both LEAKWATCH_KAFKA_SASL_USERNAME and LEAKWATCH_KAFKA_SASL_PASSWORD',
     });
   }
+  if (
+    env.LEAKWATCH_KAFKA_SASL_MECHANISM &&
+    env.LEAKWATCH_KAFKA_SSL === false &&
+    env.LEAKWATCH_KAFKA_ALLOW_SASL_PLAINTEXT !== true
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LEAKWATCH_KAFKA_SASL_MECHANISM'],
+      message:
+        'SASL over plaintext sends credentials readable on the network: set LEAKWATCH_KAFKA_SSL=true, or LEAKWATCH_KAFKA_ALLOW_SASL_PLAINTEXT=true to accept that',
+    });
+  }
+  const clusterAuth = env.LEAKWATCH_REDIS_CLUSTER_USERNAME ?? env.LEAKWATCH_REDIS_CLUSTER_PASSWORD;
+  if (clusterAuth !== undefined && !(env.LEAKWATCH_REDIS_CLUSTER_NODES?.length ?? 0)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LEAKWATCH_REDIS_CLUSTER_PASSWORD'],
+      message:
+        'applies to LEAKWATCH_REDIS_CLUSTER_NODES only; one Redis takes its user and password in LEAKWATCH_REDIS_URL (redis://user:password@host:port)',
+    });
+  }
+  if (env.LEAKWATCH_REDIS_CLUSTER_USERNAME && !env.LEAKWATCH_REDIS_CLUSTER_PASSWORD) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LEAKWATCH_REDIS_CLUSTER_PASSWORD'],
+      message: 'LEAKWATCH_REDIS_CLUSTER_USERNAME needs LEAKWATCH_REDIS_CLUSTER_PASSWORD',
+    });
+  }
   if (env.LEAKWATCH_REDIS_URL && env.LEAKWATCH_REDIS_CLUSTER_NODES) {
     ctx.addIssue({
       code: 'custom',
@@ -173,6 +226,7 @@ export function toKafkaSettings(env: KafkaEnv): KafkaSettings {
     clientId: env.LEAKWATCH_KAFKA_CLIENT_ID,
     ssl: env.LEAKWATCH_KAFKA_SSL,
     sslCaFile: env.LEAKWATCH_KAFKA_SSL_CA_FILE,
+    allowSaslPlaintext: env.LEAKWATCH_KAFKA_ALLOW_SASL_PLAINTEXT,
     sasl:
       mechanism === undefined
         ? undefined
@@ -195,7 +249,14 @@ export function toRegistrySettings(env: RegistryEnv): RegistrySettings {
 export function toRedisSettings(env: RedisEnv): RedisSettings {
   const common = { tls: env.LEAKWATCH_REDIS_TLS, keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX };
   if (env.LEAKWATCH_REDIS_CLUSTER_NODES && env.LEAKWATCH_REDIS_CLUSTER_NODES.length > 0) {
-    return { mode: 'cluster', nodes: env.LEAKWATCH_REDIS_CLUSTER_NODES, ...common };
+    return {
+      mode: 'cluster',
+      nodes: env.LEAKWATCH_REDIS_CLUSTER_NODES,
+      ...common,
+      ...(env.LEAKWATCH_REDIS_CLUSTER_PASSWORD
+        ? { username: env.LEAKWATCH_REDIS_CLUSTER_USERNAME, password: env.LEAKWATCH_REDIS_CLUSTER_PASSWORD }
+        : {}),
+    };
   }
   return { mode: 'single', url: env.LEAKWATCH_REDIS_URL ?? 'redis://127.0.0.1:16379', ...common };
 }

@@ -13,6 +13,13 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /** A kafkajs client whose own logs go through our pino logger (so redaction applies). */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  if (settings.sasl && !settings.ssl && settings.allowSaslPlaintext !== true) {
+    // the env check refuses this too; settings built in code get the same answer
+    throw new LeakwatchError(
+      'CONFIG_INVALID',
+      'SASL over plaintext Kafka sends credentials readable on the network: set LEAKWATCH_KAFKA_SSL=true, or LEAKWATCH_KAFKA_ALLOW_SASL_PLAINTEXT=true to accept that',
+    );
+  }
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   const sasl: SASLOptions | undefined = settings.sasl
     ? ({

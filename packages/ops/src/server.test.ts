@@ -49,6 +49,58 @@ describe('ops server', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
+  it('/readyz shows short codes only, never raw error text (issue 7, defect 15)', async () => {
+    const logged: unknown[] = [];
+    const logger = silentLogger();
+    logger.debug = ((obj: unknown) => void logged.push(obj)) as typeof logger.debug;
+    server = createOpsServer({
+      port: 0,
+      registry: createMetricsRegistry('t3', { processMetrics: false }),
+      logger,
+      readiness: () => ({
+        ready: false,
+        checks: [
+          { name: 'redis', ok: false, detail: 'reconnecting' },
+          {
+            name: 'consumer',
+            ok: false,
+            detail:
+              'failed: KafkaJSNumberOfRetriesExceeded: connect ECONNREFUSED 10.0.4.17:9092 (group leakwatch-monitor)',
+          },
+          { name: 'registry', ok: false, detail: 'Error: getaddrinfo ENOTFOUND registry.internal' },
+          { name: 'rules', ok: true },
+        ],
+      }),
+    });
+    const port = await server.start();
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(response.status).toBe(503);
+    const body = await response.text();
+    expect(JSON.parse(body)).toEqual({
+      ready: false,
+      checks: [
+        { name: 'redis', ok: false, detail: 'reconnecting' },
+        { name: 'consumer', ok: false, detail: 'failing' },
+        { name: 'registry', ok: false, detail: 'failing' },
+        { name: 'rules', ok: true, detail: 'ok' },
+      ],
+    });
+    expect(body).not.toMatch(/10\.0\.4\.17|ENOTFOUND|KafkaJS|registry\.internal/);
+    // operators still find the whole story in the log
+    expect(JSON.stringify(logged)).toContain('ECONNREFUSED 10.0.4.17:9092');
+  });
+
+  it('listens on loopback unless told otherwise', async () => {
+    server = createOpsServer({
+      port: 0,
+      registry: createMetricsRegistry('t4', { processMetrics: false }),
+      logger: silentLogger(),
+      readiness: () => ({ ready: true, checks: [] }),
+    });
+    await server.start();
+    expect(server.address).toBe('127.0.0.1');
+  });
+
   it('closes idempotently', async () => {
     server = createOpsServer({
       port: 0,

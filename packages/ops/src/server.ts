@@ -6,7 +6,26 @@ import { Gauge, type Registry } from 'prom-client';
 export interface ReadinessCheck {
   name: string;
   ok: boolean;
+  /**
+   * A short code for why ('ready', 'reconnecting', 'ECONNREFUSED', 'retrying'). Anything else
+   * (error text, host names, ids) is not shown: /readyz says `ok` or `failing` instead.
+   */
   detail?: string;
+}
+
+/** A code: a letter, then up to 39 letters, digits, `_`, `.` or `-`. No spaces, no colons. */
+const CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,39}$/;
+
+/** What /readyz shows of a check: its code when it is one, else only `ok` or `failing`. */
+function publicReadiness(report: ReadinessReport): ReadinessReport {
+  return {
+    ready: report.ready,
+    checks: report.checks.map((c) => ({
+      name: c.name,
+      ok: c.ok,
+      detail: c.detail !== undefined && CODE.test(c.detail) ? c.detail : c.ok ? 'ok' : 'failing',
+    })),
+  };
 }
 
 export interface ReadinessReport {
@@ -16,6 +35,7 @@ export interface ReadinessReport {
 
 export interface OpsServerOptions {
   port: number;
+  /** Interface to listen on (LEAKWATCH_HTTP_HOST); default loopback only. */
   host?: string;
   registry: Registry;
   /** Connected and working? Called on every /readyz. */
@@ -27,6 +47,8 @@ export interface OpsServer {
   start(): Promise<number>;
   close(): Promise<void>;
   readonly port: number | undefined;
+  /** The address it listens on, once started ('127.0.0.1', '::', ...). */
+  readonly address: string | undefined;
 }
 
 /**
@@ -39,6 +61,7 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   let port: number | undefined;
+  let address: string | undefined;
 
   const handler = async (url: string): Promise<{ status: number; type: string; body: string }> => {
     switch (url.split('?')[0]) {
@@ -48,7 +71,14 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
         return { status: 200, type: 'application/json', body: '{"status":"alive"}' };
       case '/readyz': {
         const report = await options.readiness();
-        return { status: report.ready ? 200 : 503, type: 'application/json', body: JSON.stringify(report) };
+        const failing = report.checks.filter((c) => !c.ok);
+        // the full story goes to the log, for operators; the body is for anyone who can connect
+        if (failing.length > 0) options.logger.debug({ checks: failing }, 'not ready');
+        return {
+          status: report.ready ? 200 : 503,
+          type: 'application/json',
+          body: JSON.stringify(publicReadiness(report)),
+        };
       }
       default:
         return { status: 404, type: 'text/plain', body: 'not found: try /metrics, /healthz or /readyz\n' };
@@ -58,6 +88,9 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
   return {
     get port() {
       return port;
+    },
+    get address() {
+      return address;
     },
     start() {
       server = createServer((req, res) => {
@@ -77,9 +110,9 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
       const s = server;
       return new Promise((resolve, reject) => {
         s.once('error', reject);
-        s.listen({ port: options.port, host: options.host ?? '0.0.0.0' }, () => {
-          port = (s.address() as AddressInfo).port;
-          options.logger.info({ port }, 'serving /metrics, /healthz, /readyz');
+        s.listen({ port: options.port, host: options.host ?? '127.0.0.1' }, () => {
+          ({ port, address } = s.address() as AddressInfo);
+          options.logger.info({ port, host: address }, 'serving /metrics, /healthz, /readyz');
           resolve(port);
         });
       });

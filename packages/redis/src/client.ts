@@ -22,7 +22,13 @@ export function createRedisClient(settings: RedisSettings, options: RedisClientO
   };
   if (settings.mode === 'cluster') {
     const clusterOptions: ClusterOptions = {
-      redisOptions: common,
+      // every node (and every node a MOVED reply names) is reached with the same ACL user
+      redisOptions: {
+        ...common,
+        ...(settings.password !== undefined
+          ? { password: settings.password, ...(settings.username ? { username: settings.username } : {}) }
+          : {}),
+      },
       clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
       slotsRefreshTimeout: 2000,
     };

@@ -139,16 +139,18 @@ export async function startMonitor(
   const started: { monitor?: AuthorizationMonitor } = {};
   const ops = createOpsServer({
     port: env.LEAKWATCH_HTTP_PORT,
+    host: env.LEAKWATCH_HTTP_HOST,
     registry,
     logger: logger.child({ component: 'http' }),
     readiness: () => {
       const redisOk = redis.status === 'ready';
       const consuming = started.monitor?.readiness() ?? { ok: false, detail: 'starting' };
+      // /readyz shows codes only (the monitor state); the retry log lines carry the error itself
       return {
         ready: redisOk && consuming.ok,
         checks: [
           { name: 'redis', ok: redisOk, detail: redis.status },
-          { name: 'consumer', ok: consuming.ok, detail: consuming.detail },
+          { name: 'consumer', ok: consuming.ok, detail: started.monitor?.state ?? 'starting' },
         ],
       };
     },
