@@ -4,12 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LeakwatchError } from '@leakwatch/errors';
+import { childEnv } from './identity.js';
 
 /** Starts a long-running process detached from this one, output appended to a log file. */
 export function spawnDetached(
   command: string,
   args: readonly string[],
-  options: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv },
+  /** `env`: added to the allow-listed variables of this process (see childEnv); nothing else passes. */
+  options: { logFile: string; cwd?: string; env?: Record<string, string> },
 ): number {
   const fd = openSync(options.logFile, 'a');
   try {
@@ -17,7 +19,7 @@ export function spawnDetached(
       detached: true,
       stdio: ['ignore', fd, fd],
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: childEnv(process.env, options.env),
     };
     const child = spawn(command, args, spawnOptions);
     if (child.pid === undefined) {
@@ -36,15 +38,6 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The command line of a running process, to check a pid file still names our process. */
-export async function commandLineOf(pid: number): Promise<string | undefined> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-  } catch {
-    return undefined;
   }
 }
 
@@ -141,12 +134,12 @@ async function logTail(logFile: string | undefined, lines = 15): Promise<string>
 export function run(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; onLine?: (line: string) => void; env?: Record<string, string> } = {},
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: childEnv(process.env, options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail: string[] = [];

@@ -6,7 +6,8 @@ import { LeakwatchError } from '@leakwatch/errors';
 import { kafkaService } from './kafka.js';
 import type { Log } from './maven.js';
 import { checkPrerequisites } from './prerequisites.js';
-import { commandLineOf, isAlive, portFree, stopProcess, waitUntil } from './process.js';
+import { identityOf, sameProcess, type RecordedProcess } from './identity.js';
+import { portFree, stopProcess, waitUntil } from './process.js';
 import { prometheusService, type PrometheusSettings } from './prometheus.js';
 import { redisClusterService, redisService } from './redis.js';
 import { registryService } from './registry.js';
@@ -46,6 +47,8 @@ export interface StackOptions {
 
 interface ServiceState {
   pids: number[];
+  /** Start time (at launch) and full command line (once ready) of each pid, to tell ours from a reused pid. */
+  processes?: RecordedProcess[];
   ports: number[];
   startedAt: string;
 }
@@ -126,12 +129,52 @@ async function writeState(dir: string, state: StackState): Promise<void> {
   await rename(`${file}.tmp`, file);
 }
 
-/** A pid from our state file still names our process (not a recycled pid). */
-async function ours(pid: number, service: ServiceDefinition): Promise<boolean> {
-  if (!isAlive(pid)) return false;
-  const cmdline = await commandLineOf(pid);
-  if (cmdline === undefined) return false;
-  return cmdline.includes(service.command ?? (service.needsJava ? 'java' : 'redis-server'));
+/** The processes a state entry names, with what was recorded of each. */
+function recordsOf(known: ServiceState): RecordedProcess[] {
+  return known.pids.map((pid) => known.processes?.find((p) => p.pid === pid) ?? { pid });
+}
+
+/**
+ * A process from our state file is still ours: same start time and full command line as
+ * recorded, so a pid reused by someone else's process is never signalled.
+ */
+async function ours(
+  record: RecordedProcess,
+  service: ServiceDefinition,
+  dir: string,
+  ports: StackPorts,
+): Promise<boolean> {
+  return sameProcess(record, {
+    program: service.command ?? (service.needsJava ? 'java' : 'redis-server'),
+    ports: service.ports(ports),
+    dir,
+  });
+}
+
+async function allOurs(
+  known: ServiceState | undefined,
+  service: ServiceDefinition,
+  dir: string,
+  ports: StackPorts,
+): Promise<boolean> {
+  if (!known || known.pids.length === 0) return false;
+  return (await Promise.all(recordsOf(known).map((r) => ours(r, service, dir, ports)))).every(Boolean);
+}
+
+/** Start time of each pid, read right after launch. */
+async function launchRecords(pids: readonly number[]): Promise<RecordedProcess[]> {
+  return Promise.all(pids.map(async (pid) => ({ pid, startTime: (await identityOf(pid))?.startTime })));
+}
+
+/** Adds the command line, read once ready (a process may rename itself while starting). */
+async function readyRecords(records: readonly RecordedProcess[]): Promise<RecordedProcess[]> {
+  return Promise.all(
+    records.map(async (record) => {
+      const now = await identityOf(record.pid);
+      if (!now || (record.startTime !== undefined && now.startTime !== record.startTime)) return record;
+      return { pid: record.pid, startTime: now.startTime, cmdline: now.cmdline };
+    }),
+  );
 }
 
 function selected(options: StackOptions): ServiceDefinition[] {
@@ -179,16 +222,13 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
   const toStart: ServiceDefinition[] = [];
   for (const service of services) {
     const known = state.services[service.name];
-    if (
-      known &&
-      known.pids.length > 0 &&
-      (await Promise.all(known.pids.map((p) => ours(p, service)))).every(Boolean)
-    ) {
+    if (await allOurs(known, service, dir, ports)) {
       alreadyRunning.push(service.name);
       continue;
     }
     // half alive (one cluster node died, say): stop what is left so its ports come free
-    for (const pid of known?.pids ?? []) if (await ours(pid, service)) await stopProcess(pid, 5000);
+    for (const record of known ? recordsOf(known) : [])
+      if (await ours(record, service, dir, ports)) await stopProcess(record.pid, 5000);
     delete state.services[service.name];
     toStart.push(service);
   }
@@ -223,6 +263,7 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
       launched.push({ service, pids, at });
       state.services[service.name] = {
         pids,
+        processes: await launchRecords(pids),
         ports: service.ports(ports),
         startedAt: new Date().toISOString(),
       };
@@ -251,6 +292,10 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
     await writeState(dir, state);
     throw error;
   }
+  for (const { service } of launched) {
+    const entry = state.services[service.name];
+    if (entry) entry.processes = await readyRecords(recordsOf(entry));
+  }
   await writeState(dir, state);
 
   const withCluster = state.services['redis-cluster'] !== undefined;
@@ -273,15 +318,18 @@ export async function stackDown(options: StackOptions = {}): Promise<ServiceName
   const dir = options.dir ?? defaultStackDir();
   const state = await readState(dir);
   if (!state) return [];
+  const ports = resolvePorts(options, state);
   const stopped: ServiceName[] = [];
   for (const service of [...SERVICES].reverse()) {
     if (options.only && !options.only.includes(service.name)) continue;
     const known = state.services[service.name];
     if (!known) continue;
-    for (const pid of known.pids) {
-      if (await ours(pid, service)) {
-        const how = await stopProcess(pid);
-        log(`${service.name}: ${how} (pid ${pid})`);
+    for (const record of recordsOf(known)) {
+      if (await ours(record, service, dir, ports)) {
+        const how = await stopProcess(record.pid);
+        log(`${service.name}: ${how} (pid ${record.pid})`);
+      } else {
+        log(`${service.name}: pid ${record.pid} is no longer ours (gone, or reused); left alone`);
       }
     }
     delete state.services[service.name];
@@ -300,7 +348,7 @@ export async function stackStatus(options: StackOptions = {}): Promise<ServiceSt
   const result: ServiceStatus[] = [];
   for (const service of SERVICES) {
     const known = state?.services[service.name];
-    const alive = known ? (await Promise.all(known.pids.map((p) => ours(p, service)))).every(Boolean) : false;
+    const alive = await allOurs(known, service, dir, ports);
     const answering = alive && (await service.ready(context));
     result.push({
       name: service.name,
