@@ -123,7 +123,8 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
     const S1 = { pan: withLuhnCheckDigit('453912012345678'), expiry: '2028-04' };
     const S2 = { pan: withLuhnCheckDigit('453912098765432'), expiry: '2029-01' };
     const B1 = { pan: withLuhnCheckDigit('453913055555555'), expiry: '2027-11' };
-    const incidentId = `inc-dispositions-${testId}`;
+    // incident ids are at most 64 characters (contracts rules.ts): the random tail keeps it unique
+    const incidentId = `inc-dispositions-${testId.slice(-8)}`;
     await importIncident({
       redis,
       keyPrefix: redisPrefix,

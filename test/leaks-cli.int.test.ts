@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withLuhnCheckDigit } from '@leakwatch/card';
+import { maskPan, withLuhnCheckDigit } from '@leakwatch/card';
 import { generateCards, type GeneratedCard } from '@leakwatch/simulator';
 import { integrationTest } from '@leakwatch/testing';
 import { Cluster, type Redis } from 'ioredis';
@@ -753,7 +753,9 @@ describe('leakwatch leaks (the built command, real Redis)', () => {
     expect(result.stderr).toMatch(/CARDS_FILE_INVALID/);
     expect(result.stderr).toMatch(/no card column/);
     expect(result.stderr).toMatch(/pan \(or card_number\)/);
-    expect(result.stderr).toContain('"number"');
+    // what the header holds, never its cells: a file with no header has card data there
+    expect(result.stderr).toContain('header on line 1 has 4 columns, known: expiry');
+    expect(result.stderr).not.toContain('ZEBEDIAH');
     expect(result.stdout).not.toMatch(/loaded:/);
     expect(`${result.stdout}${result.stderr}`).not.toContain(c.pan);
     expect(await readFile(`${path}.rejects.csv`, 'utf8')).toBe(earlierReport);
@@ -869,11 +871,13 @@ describe('leakwatch leaks (the built command, real Redis)', () => {
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout.trim().split('\n')).toEqual([
       `${sixFour(spaced.pan)}  WATCHED in ${first}`,
-      `${sixFour(amex.pan)}  WATCHED in ${first}, ${second}`,
+      // 15 digits: BIN cut to 5 so that 6 stay hidden
+      `${maskPan(amex.pan).masked}  WATCHED in ${first}, ${second}`,
       `${sixFour(NEVER_LISTED.pan)}  not watched`,
       `${sixFour(invalid)}  invalid: LUHN`,
     ]);
     expect(check.stderr).toContain('checked 4, watched 2');
+    expect(maskPan(amex.pan).masked).toMatch(/^\d{5}\*{6}\d{4}$/);
 
     // retiring stops the watch at once; the entries stay (harmless) until purged
     const retire = await cli(['retire', first]);
@@ -884,7 +888,7 @@ describe('leakwatch leaks (the built command, real Redis)', () => {
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout.trim().split('\n')).toEqual([
       `${sixFour(spaced.pan)}  not watched`,
-      `${sixFour(amex.pan)}  WATCHED in ${second}`,
+      `${maskPan(amex.pan).masked}  WATCHED in ${second}`,
       `${sixFour(NEVER_LISTED.pan)}  not watched`,
       `${sixFour(invalid)}  invalid: LUHN`,
     ]);

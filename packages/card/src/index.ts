@@ -11,15 +11,7 @@ export {
   type PanResult,
 } from './pan.js';
 export { schemeOf, CARD_SCHEMES, type CardScheme } from './scheme.js';
-export {
-  maskPan,
-  maskBin,
-  maskUnparsedPan,
-  binLength,
-  shownBinLength,
-  MIN_HIDDEN_DIGITS,
-  type MaskedPan,
-} from './mask.js';
+export { maskPan, maskBin, maskUnparsedPan, binLength, type MaskedPan } from './mask.js';
 export {
   parseExpiry,
   requireExpiry,

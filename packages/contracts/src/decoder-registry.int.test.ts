@@ -1,3 +1,4 @@
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { integrationTest as it } from '@leakwatch/testing';
 import { describe, expect } from 'vitest';
 import { cardAuthorizationAvro } from './avro-schemas.js';
@@ -66,5 +67,52 @@ describe('decoder against the real schema registry: poison that floods lookups',
     const again = await decoder.decodeBatch(batch);
     expect(again.filter((r) => !r.ok)).toHaveLength(300);
     expect(stats.lookups).toBe(301);
+  });
+});
+
+/** Avro's zig-zag varint of a count (exact up to 2^53). */
+function varint(value: number): Buffer {
+  let n = value * 2;
+  const out: number[] = [];
+  do {
+    const low = n % 128;
+    n = Math.floor(n / 128);
+    out.push(n > 0 ? low | 0x80 : low);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+describe('decoder against the real schema registry: one small message cannot hang it', () => {
+  it('dead-letters a message whose registered writer has an array of null announcing 2^53 items', async ({
+    endpoints,
+    registry: fixtureRegistry,
+    testId,
+  }) => {
+    // a writer that added a field the contract does not have: an array of null
+    const schema = JSON.parse(cardAuthorizationAvro.text) as { fields: unknown[] };
+    const writer = {
+      ...schema,
+      fields: [...schema.fields, { name: 'padding', type: { type: 'array', items: 'null' }, default: [] }],
+    };
+    const { id } = await fixtureRegistry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(writer) },
+      { subject: `card.authorizations.${testId}-value` },
+    );
+    const decoder = createAuthorizationDecoder({
+      registry: createSchemaRegistry({ url: endpoints.schemaRegistryUrl }),
+    });
+    const valid = validateCardAuthorization(exampleAuthorization());
+    if (!valid.ok) throw new Error(valid.message);
+    const record = cardAuthorizationAvro.type.toBuffer(valid.value);
+    const crafted = confluentFrame(id, Buffer.concat([record, varint(2 ** 53), varint(0)]));
+    const fine = confluentFrame(id, Buffer.concat([record, varint(3), varint(0)]));
+
+    const results = await decoder.decodeBatch([crafted, fine]);
+    expect(results[0]).toEqual({
+      ok: false,
+      code: 'AVRO_TOO_COMPLEX',
+      message: `Avro payload with schema id ${id} holds more than 10000 array or map items`,
+    });
+    expect(results[1]).toMatchObject({ ok: true, format: 'avro' });
   });
 });

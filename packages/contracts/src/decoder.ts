@@ -8,6 +8,7 @@ import {
   type ContractSchema,
 } from './avro-schemas.js';
 import { type AlertDisposition, validateAlertDisposition } from './alert-disposition.js';
+import { checkAvroWork, needsWorkBound } from './avro-work.js';
 import { type CardAuthorization, validateCardAuthorization } from './card-authorization.js';
 import {
   isSchemaNotFound,
@@ -24,6 +25,7 @@ export type PoisonCode = Extract<
   | 'BAD_FRAMING'
   | 'UNKNOWN_SCHEMA_ID'
   | 'AVRO_DECODE_FAILED'
+  | 'AVRO_TOO_COMPLEX'
   | 'JSON_INVALID'
   | 'VALIDATION_FAILED'
   | 'INVALID_PAN'
@@ -80,6 +82,12 @@ export interface DecoderOptions {
   maxUnknownIds?: number;
   /** Clock for the negative cache (epoch ms). Default Date.now. */
   now?: () => number;
+  /**
+   * Array and map items one Avro message may announce, counted before decoding when its writer
+   * schema has arrays or maps of zero-width items (null, empty records), whose decoding is
+   * otherwise not bounded by the message's size. Past it: AVRO_TOO_COMPLEX. Default 10 000.
+   */
+  maxItemsPerMessage?: number;
 }
 
 type Frame =
@@ -87,7 +95,12 @@ type Frame =
 
 /** How to read the Avro body written with one schema id, or why it cannot be read. */
 type Reader =
-  | { ok: true; read: (body: Buffer) => unknown }
+  | {
+      ok: true;
+      read: (body: Buffer) => unknown;
+      /** Why decoding `body` would cost too much, or null; absent when the schema needs no check. */
+      tooMuchWork?: (body: Buffer) => string | null;
+    }
   | { ok: false; code: 'UNKNOWN_SCHEMA_ID' | 'AVRO_DECODE_FAILED'; message: string };
 
 const CONFLUENT_HEADER_BYTES = 5;
@@ -216,6 +229,7 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
     options.maxUnknownIds ?? 10_000,
     options.now ?? Date.now,
   );
+  const maxItemsPerMessage = options.maxItemsPerMessage ?? 10_000;
   const readerType = contract.schema.type;
   /** Readers by schema id. A schema id never changes meaning, so entries are never evicted. */
   const readers = new Map<number, Reader>();
@@ -236,10 +250,14 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
     } catch {
       return { ok: false, code: 'AVRO_DECODE_FAILED', message: `schema id ${schemaId} cannot be parsed` };
     }
-    if (writerType.equals(readerType)) return { ok: true, read: (body) => readerType.fromBuffer(body) };
+    const bound = needsWorkBound(writerType)
+      ? { tooMuchWork: (body: Buffer) => checkAvroWork(writerType, body, maxItemsPerMessage) }
+      : {};
+    if (writerType.equals(readerType))
+      return { ok: true, read: (body) => readerType.fromBuffer(body), ...bound };
     try {
       const resolver = readerType.createResolver(writerType, { ignoreNamespaces: true });
-      return { ok: true, read: (body) => readerType.fromBuffer(body, resolver) };
+      return { ok: true, read: (body) => readerType.fromBuffer(body, resolver), ...bound };
     } catch {
       return {
         ok: false,
@@ -328,9 +346,18 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
 
   function decodeAvro(value: Buffer, schemaId: number, reader: Reader): DecodeResult<T> {
     if (!reader.ok) return { ok: false, code: reader.code, message: reader.message };
+    const body = value.subarray(CONFLUENT_HEADER_BYTES);
+    const tooMuch = reader.tooMuchWork?.(body) ?? null;
+    if (tooMuch !== null) {
+      return {
+        ok: false,
+        code: 'AVRO_TOO_COMPLEX',
+        message: `Avro payload with schema id ${schemaId} ${tooMuch}`,
+      };
+    }
     let raw: unknown;
     try {
-      raw = reader.read(value.subarray(CONFLUENT_HEADER_BYTES));
+      raw = reader.read(body);
     } catch (error) {
       return {
         ok: false,

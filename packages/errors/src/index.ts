@@ -17,6 +17,10 @@ export const ErrorCodes = {
   BAD_FRAMING: { retryable: false, description: 'message is neither Confluent-framed Avro nor JSON' },
   UNKNOWN_SCHEMA_ID: { retryable: false, description: 'the schema id is not in the registry' },
   AVRO_DECODE_FAILED: { retryable: false, description: 'Avro payload does not decode with its schema' },
+  AVRO_TOO_COMPLEX: {
+    retryable: false,
+    description: 'Avro payload announces more array or map items than one message may hold',
+  },
   JSON_INVALID: { retryable: false, description: 'payload is not valid JSON' },
   VALIDATION_FAILED: { retryable: false, description: 'a field is missing or has an impossible value' },
   INVALID_PAN: { retryable: false, description: 'card number fails length, digit or Luhn checks' },

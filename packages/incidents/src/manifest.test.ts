@@ -139,6 +139,14 @@ describe('parseManifest', () => {
     );
     expect(spaced[0]?.message).toMatch(/^is not valid JSON at (position|line)/);
     expect(JSON.stringify(spaced)).not.toMatch(/4111|1111/);
+    // the YAML library names an unresolved alias by its text, and threw past the manifest error
+    const alias = problemsOf(() => parseManifest('incidentId: *4111-1111-1111-1111\n', { name: 'm.yaml' }));
+    expect(alias).toEqual([
+      {
+        path: '(manifest)',
+        message: 'is not valid YAML: Unresolved alias (the anchor must be set before the alias)',
+      },
+    ]);
     const yaml = problemsOf(() => parseManifest('incidentId: a\nincidentId: b\n', { name: 'm.yml' }));
     expect(yaml[0]?.message).toBe('is not valid YAML: line 2, column 1: Map keys must be unique');
     expect(problemsOf(() => parseManifest('- a\n- b\n'))[0]?.message).toContain('must be an object');

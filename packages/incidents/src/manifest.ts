@@ -81,7 +81,13 @@ function parseYaml(text: string, name: string): unknown {
       }),
     );
   }
-  return doc.toJS() as unknown;
+  try {
+    return doc.toJS() as unknown;
+  } catch (error) {
+    // e.g. "Unresolved alias (…): <the alias name>": keep the rule, never the document's text
+    const what = ((error as Error).message.split('\n')[0] ?? '').replace(/:.*$/, '');
+    throw manifestError(name, [{ path: '(manifest)', message: `is not valid YAML: ${what}` }]);
+  }
 }
 
 function manifestError(name: string, problems: ManifestProblem[]): LeakwatchError {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { formatProblems, parseStructuredText, zodProblems, type FileProblem } from '@leakwatch/config';
+import { isBin } from '@leakwatch/contracts';
 import { LeakwatchError } from '@leakwatch/errors';
 import { SEVERITIES } from '@leakwatch/rules';
 import { z } from 'zod';
@@ -38,7 +39,7 @@ const partnerId = z
 
 /** A number would drop leading zeros (YAML reads 0411111 as 411111), so prefixes must be quoted. */
 const binPrefix = z.unknown().transform((value, ctx): string => {
-  if (typeof value === 'string' && /^\d{6,8}$/.test(value)) return value;
+  if (isBin(value)) return value;
   ctx.addIssue({
     code: 'custom',
     message:
