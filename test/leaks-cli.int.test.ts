@@ -189,9 +189,14 @@ const mmyy = (expiry: string) => `${expiry.slice(5, 7)}/${expiry.slice(2, 4)}`;
 const mmyyyy = (expiry: string) => `${expiry.slice(5, 7)}/${expiry.slice(0, 4)}`;
 const mmyyCompact = (expiry: string) => `${expiry.slice(5, 7)}${expiry.slice(2, 4)}`;
 const byFours = (pan: string, separator: string) => pan.replace(/(\d{4})(?=\d)/g, `$1${separator}`);
-/** 6 + 4 shown, the rest starred: what the SPEC allows a person to see of a number. */
-const sixFour = (digits: string) =>
-  `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
+/**
+ * BIN (up to 6) + last 4 shown, the rest starred, at least 6 digits hidden: what a person may see
+ * of a number (a 15-digit number shows 5 + 4).
+ */
+const sixFour = (digits: string) => {
+  const shown = Math.max(0, Math.min(6, digits.length - 10));
+  return `${digits.slice(0, shown)}${'*'.repeat(digits.length - shown - 4)}${digits.slice(-4)}`;
+};
 /** The same number with a wrong check digit. */
 const wrongLuhn = (pan: string) => `${pan.slice(0, -1)}${(Number(pan.slice(-1)) + 3) % 10}`;
 
@@ -753,7 +758,9 @@ describe('leakwatch leaks (the built command, real Redis)', () => {
     expect(result.stderr).toMatch(/CARDS_FILE_INVALID/);
     expect(result.stderr).toMatch(/no card column/);
     expect(result.stderr).toMatch(/pan \(or card_number\)/);
-    expect(result.stderr).toContain('"number"');
+    // the header's names are not quoted back: without a header they would be card data
+    expect(result.stderr).toContain('4 columns, known: expiry');
+    expect(result.stderr).not.toContain('ZEBEDIAH');
     expect(result.stdout).not.toMatch(/loaded:/);
     expect(`${result.stdout}${result.stderr}`).not.toContain(c.pan);
     expect(await readFile(`${path}.rejects.csv`, 'utf8')).toBe(earlierReport);
