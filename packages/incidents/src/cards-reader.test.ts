@@ -101,7 +101,7 @@ describe('readCards: CSV', () => {
     });
   });
 
-  it('fingerprints with the current key and tags the expiry; duplicates come out twice', async () => {
+  it('fingerprints with the current key and tags the expiry, and under every other active key; duplicates come out twice', async () => {
     const { rows } = await readAll(await fixture('messy2.csv', messyCsv));
     const [first, second, third] = cards(rows);
     expect(first).toEqual({
@@ -114,6 +114,13 @@ describe('readCards: CSV', () => {
       scheme: 'VISA',
       expiryTag: keyring.expiryTag(fp('4111111111111111'), '2027-12', 'k1'),
       source: 'pan',
+      otherKeys: [
+        {
+          keyId: 'k0',
+          fingerprint: fp('4111111111111111', k0),
+          expiryTag: keyring.expiryTag(fp('4111111111111111', k0), '2027-12', 'k0'),
+        },
+      ],
     });
     expect(second?.fingerprint).toBe(first?.fingerprint);
     expect(second?.expiryTag).toBe(first?.expiryTag);
@@ -144,7 +151,18 @@ describe('readCards: CSV', () => {
     for (const row of rows) {
       expect(Object.keys(row).sort()).toEqual(
         row.kind === 'card'
-          ? ['bin', 'expiryTag', 'fingerprint', 'keyId', 'kind', 'last4', 'line', 'scheme', 'source']
+          ? [
+              'bin',
+              'expiryTag',
+              'fingerprint',
+              'keyId',
+              'kind',
+              'last4',
+              'line',
+              'otherKeys',
+              'scheme',
+              'source',
+            ]
           : ['kind', 'line', 'masked', 'message', 'reason'],
       );
       if (row.kind === 'reject') expect(row.masked.replace(/\D/g, '').length).toBeLessThanOrEqual(10);
@@ -217,6 +235,7 @@ describe('readCards: CSV', () => {
       scheme: 'VISA',
       expiryTag: keyring.expiryTag(good, '2027-12', 'k1'),
       source: 'fingerprint',
+      otherKeys: [],
     });
     expect(rows[1]).toMatchObject({
       kind: 'card',

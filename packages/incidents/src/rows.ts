@@ -44,6 +44,19 @@ export interface CardRecord {
   /** Keyed tag of the leaked expiry (Keyring.expiryTag); null when the row has none. */
   expiryTag: string | null;
   source: 'pan' | 'fingerprint';
+  /**
+   * The same card under every other active key (a PAN row, while keys rotate), so an upstream
+   * that fingerprints with any active key finds it. Empty for a pre-hashed row: its PAN is
+   * unknown, so it exists under its own key only.
+   */
+  otherKeys: readonly KeyedCard[];
+}
+
+/** A card's fingerprint and expiry tag under one key. */
+export interface KeyedCard {
+  keyId: string;
+  fingerprint: string;
+  expiryTag: string | null;
 }
 
 /** A row that was not loaded, safe to report: `masked` never shows more than 6 + 4 digits. */
@@ -101,8 +114,13 @@ function fromPan(keyring: Keyring, line: number, rawPan: string, rawExpiry: stri
     if (!parsed.ok) return reject(line, parsed.reason, masked.masked);
     expiry = parsed.expiry;
   }
-  const keyId = keyring.currentKeyId;
-  const fingerprint = keyring.fingerprint(digits);
+  // every active key, current first
+  const [current, ...others] = keyring.fingerprintAll(digits).map(({ keyId, fingerprint }): KeyedCard => ({
+    keyId,
+    fingerprint,
+    expiryTag: expiry === null ? null : keyring.expiryTag(fingerprint, expiry, keyId),
+  }));
+  const { keyId, fingerprint, expiryTag } = current as KeyedCard;
   return {
     kind: 'card',
     line,
@@ -111,8 +129,9 @@ function fromPan(keyring: Keyring, line: number, rawPan: string, rawExpiry: stri
     bin: masked.bin,
     last4: masked.last4,
     scheme: schemeOf(digits),
-    expiryTag: expiry === null ? null : keyring.expiryTag(fingerprint, expiry, keyId),
+    expiryTag,
     source: 'pan',
+    otherKeys: others,
   };
 }
 
@@ -145,6 +164,7 @@ function fromFingerprint(keyring: Keyring, line: number, fingerprint: string, ce
     scheme: bin ? schemeOf(bin) : 'UNKNOWN',
     expiryTag,
     source: 'fingerprint',
+    otherKeys: [],
   };
 }
 

@@ -27,13 +27,12 @@ export function registerWatchListMetrics(
   options: WatchListMetricsOptions,
 ): void {
   const timeoutMs = options.timeoutMs ?? 1000;
+  // prom-client calls every collect() of a scrape in one synchronous loop, so the three gauges
+  // share the read in flight; it is dropped once settled, and the next scrape reads afresh.
   let pending: Promise<WatchStats | null> | null = null;
-  // The three collect() calls of one scrape share a read.
   const read = (): Promise<WatchStats | null> => {
     pending ??= readWithin(source, options, timeoutMs).finally(() => {
-      setImmediate(() => {
-        pending = null;
-      });
+      pending = null;
     });
     return pending;
   };

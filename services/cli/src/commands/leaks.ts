@@ -15,7 +15,8 @@ import type { CommandHandler } from './command.js';
 const HELP = `Usage: leakwatch leaks <command>
 
   import --incident <manifest.json|yaml> <cards.csv|cards.ndjson> [--dry-run] [--reject-report <path>]
-          Loads a compromise list. Card numbers are fingerprinted on the way in and never stored.
+          Loads a compromise list. Card numbers are fingerprinted on the way in (under every
+          active key) and never stored.
           Bad rows go to the reject report (line, reason, masked card); the rest loads.
           Importing the same file again changes nothing.
   list    Incidents with their windows and watched-card counts.
@@ -114,6 +115,8 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
     dryRun ? `checking ${manifest.incidentId}` : `importing ${manifest.incidentId}`,
   );
   const totals: AddCardsResult = { added: 0, expiryTagsAdded: 0, unchanged: 0 };
+  /** Entries written under the other active keys (none unless keys are rotating). */
+  let otherKeyEntries = 0;
   let report: RejectReport | undefined;
 
   const run = async (store: LeakStore | undefined) => {
@@ -136,16 +139,24 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
         else await rejects.write(row);
       }
       if (store && cards.length > 0) {
-        const write = store
-          .addCards(
+        // Under every active key, so an upstream fingerprinting with any of them matches (key
+        // rotation). The counts shown are the current key's: one per card, not per key.
+        const otherKeys = cards.flatMap((c) =>
+          c.otherKeys.map((k) => ({ fingerprint: k.fingerprint, expiryTag: k.expiryTag })),
+        );
+        const write = Promise.all([
+          store.addCards(
             manifest.incidentId,
             cards.map((c) => ({ fingerprint: c.fingerprint, expiryTag: c.expiryTag })),
-          )
+          ),
+          otherKeys.length > 0 ? store.addCards(manifest.incidentId, otherKeys) : null,
+        ])
           .then(
-            (r) => {
+            ([r, other]) => {
               totals.added += r.added;
               totals.expiryTagsAdded += r.expiryTagsAdded;
               totals.unchanged += r.unchanged;
+              if (other) otherKeyEntries += other.added + other.expiryTagsAdded;
             },
             (error: unknown) => {
               failure ??= error;
@@ -197,6 +208,10 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
       `  already present: ${n(summary.alreadyPresent)} cards` +
         (totals.expiryTagsAdded > 0 ? ` (${totals.expiryTagsAdded} gained a leaked expiry)` : ''),
     );
+    if (keyring.keyIds.length > 1)
+      out(
+        `  other keys:      ${keyring.keyIds.slice(1).join(', ')} active too: ${n(otherKeyEntries)} entries written under them`,
+      );
   } else {
     out(`  valid cards:     ${n(s.cards)}`);
   }
