@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,8 @@ export interface DispatcherBenchResult {
   concurrency: number;
   deliveries: number;
   deliveriesPerSecond: number;
+  /** Deliveries per CPU second of the dispatcher process: what one free core would do. */
+  deliveriesPerCpuSecond: number | null;
   latencyRate: number;
   latencyAchievedRate: number;
   latencySamples: number;
@@ -95,12 +97,33 @@ async function freePort(): Promise<number> {
 }
 
 /** `leakwatch dispatch` as operators run it, in its own process; ready when /readyz says so. */
-async function spawnDispatcher(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
+/** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
+async function cpuSeconds(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100/s)
+  } catch {
+    return null;
+  }
+}
+
+async function spawnDispatcher(
+  env: Record<string, string>,
+): Promise<{ stop: () => Promise<void>; cpuSeconds: () => Promise<number | null> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', process.argv[1] as string, 'dispatch'], {
-    env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  // LEAKWATCH_BENCH_CPU_PROFILE=1 writes a V8 CPU profile of the dispatcher to reports/profiles
+  const profile =
+    process.env.LEAKWATCH_BENCH_CPU_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=reports/profiles'] : [];
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=64', ...profile, process.argv[1] as string, 'dispatch'],
+    {
+      env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -118,6 +141,7 @@ async function spawnDispatcher(env: Record<string, string>): Promise<{ stop: () 
       child.kill('SIGTERM');
       await exited;
     },
+    cpuSeconds: () => cpuSeconds(child.pid),
   };
 }
 
@@ -227,8 +251,11 @@ export async function runDispatcherBenchmark(
     }
     receivers.acceptedAt.clear();
     const dispatcher = await spawnDispatcher(env(topics[0] as string));
+    const cpuAtStart = await dispatcher.cpuSeconds();
     await until(() => receivers.acceptedAt.size >= total, 600_000, 'every delivery accepted');
+    const cpuAtEnd = await dispatcher.cpuSeconds();
     await dispatcher.stop();
+    const cpuUsed = cpuAtStart !== null && cpuAtEnd !== null ? cpuAtEnd - cpuAtStart : null;
     const times = [...receivers.acceptedAt.values()];
     const first = Math.min(...times);
     const last = Math.max(...times);
@@ -274,6 +301,7 @@ export async function runDispatcherBenchmark(
       concurrency: options.concurrency,
       deliveries: total,
       deliveriesPerSecond,
+      deliveriesPerCpuSecond: cpuUsed === null || cpuUsed <= 0 ? null : total / cpuUsed,
       latencyRate: options.latencyRate,
       latencyAchievedRate: achieved,
       latencySamples: latencies.length,
