@@ -313,7 +313,8 @@ export async function runDispatcherBenchmark(
     await producer.disconnect().catch(() => undefined);
     const admin = kafka.admin();
     await admin.connect().catch(() => undefined);
-    await admin.deleteTopics({ topics }).catch(() => undefined);
+    // the dispatcher created the dispositions topic too (LEAKWATCH_CREATE_TOPICS)
+    await admin.deleteTopics({ topics: [...topics, `bench.dispositions.${runId}`] }).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await receivers.close();
     await rm(dir, { recursive: true, force: true });
