@@ -21,7 +21,7 @@ import { silentLogger } from '@leakwatch/logger';
 import { collectMessages, integrationTest as it, type StackEndpoints } from '@leakwatch/testing';
 import type { Kafka } from 'kafkajs';
 import { describe, expect, onTestFinished } from 'vitest';
-import { buildCli, REPO_ROOT } from './support/monitor-process.js';
+import { buildCli, CLI_MAIN, REPO_ROOT } from './support/monitor-process.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const DISPATCHER_MAIN = fileURLToPath(new URL('../services/dispatcher/dist/main.js', import.meta.url));
@@ -225,6 +225,96 @@ describe('dispatcher end to end (real Kafka, registry, Redis and HTTP receivers)
       });
     } finally {
       await handle?.close();
+    }
+  });
+
+  it('down for good: dead-lettered; `leakwatch partners replay` delivers it once; list and status', async ({
+    kafka,
+    endpoints,
+    createTopics,
+    groupId,
+    redisPrefix,
+  }) => {
+    const built = await buildCli();
+    expect(built.output).not.toContain('error TS');
+    const [alerts, dispositions] = await createTopics([
+      { name: 'alerts' },
+      { name: 'dispositions', numPartitions: 1 },
+    ]);
+    let up = false;
+    const receiver = await startWebhookReceiver(secret, () => (up ? 200 : 503));
+    onTestFinished(() => receiver.close());
+    const dir = await mkdtemp(join(tmpdir(), 'leakwatch-dispatch-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const partnersFile = join(dir, 'partners.yaml');
+    await writeFile(
+      partnersFile,
+      [
+        'partners:',
+        '  - partnerId: issuer',
+        '    name: Issuer',
+        "    binPrefixes: ['411111']",
+        '    delivery:',
+        '      webhook:',
+        `        url: ${receiver.url}`,
+        '        secrets: [{ env: ISSUER_SECRET }]',
+        "        retrySchedule: ['0s', '100ms', '100ms']",
+        '        allowPrivateNetwork: true',
+        '',
+      ].join('\n'),
+    );
+    const env = dispatcherEnv(endpoints, {
+      alerts: alerts as string,
+      dispositions: dispositions as string,
+      groupId,
+      redisPrefix,
+      partnersFile,
+    });
+    const cli = async (...args: string[]) => {
+      const child = spawn(process.execPath, [CLI_MAIN, 'partners', ...args], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env, ISSUER_SECRET: secret },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      return { code, output };
+    };
+    await produceAlerts(kafka, endpoints, alerts as string, [alert(1, '41111100'), alert(2, '41111100')]);
+    const handle = await startDispatcher(loadEnv(env), {
+      logger: silentLogger(),
+      secretEnv: { ISSUER_SECRET: secret },
+    });
+    try {
+      await until('two dead letters', async () => (await handle.store.status('issuer')).deadLetters === 2);
+      expect(receiver.received).toHaveLength(6);
+      expect(receiver.accepted.size).toBe(0);
+
+      const list = await cli('list');
+      expect(list.code).toBe(0);
+      expect(list.output).toContain('"partnerId": "issuer"');
+      expect(list.output).toContain('[REDACTED]');
+      expect(list.output).not.toContain(secret.slice(6));
+      const status = await cli('status', 'issuer');
+      expect(status.code).toBe(0);
+      expect(status.output).toMatch(/dead letters\s+2/);
+      expect(status.output).toContain('dead_lettered');
+
+      up = true;
+      const replay = await cli('replay', 'issuer', '--alert', 'alt-2');
+      expect(replay).toEqual({ code: 0, output: '1 dead letter(s) of issuer scheduled again\n' });
+      await until('the replay accepted', () => receiver.accepted.size === 1);
+      await until('the schedule empty', async () => (await handle.store.status('issuer')).queueDepth === 0);
+      expect([...receiver.accepted]).toEqual([webhookId('issuer', 'alt-2')]);
+      expect(receiver.received.filter((r) => r.status === 200)).toHaveLength(1);
+      // the replayed delivery kept its webhook-id
+      expect(new Set(receiver.received.map((r) => r.id)).size).toBe(2);
+      expect((await handle.store.deadLetters('issuer')).map((d) => d.alertId)).toEqual(['alt-1']);
+      expect((await cli('replay', 'nobody')).code).toBe(1);
+    } finally {
+      await handle.close();
     }
   });
 

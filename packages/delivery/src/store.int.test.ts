@@ -143,7 +143,11 @@ describe('DeliveryStore (real Redis)', () => {
       { at: 6000, outcome: 'gone', status: 410 },
     );
     expect((await store.status('gone')).disabled).toEqual({ at: 6000, reason: 'HTTP 410' });
-    expect((await store.claim('gone', { now: 99_000, limit: 10, leaseMs: LEASE })).claimed).toEqual([]);
+    // nothing claimed, and no due time reported: the partner's loop must not spin on Redis
+    expect(await store.claim('gone', { now: 99_000, limit: 10, leaseMs: LEASE })).toEqual({
+      claimed: [],
+      nextDueAt: null,
+    });
     expect(await store.enable('gone')).toBe(true);
     expect(await store.enable('gone')).toBe(false);
     const after = await store.claim('gone', { now: 99_000, limit: 10, leaseMs: LEASE });

@@ -109,11 +109,14 @@ end
 return out
 `;
 
-// ARGV: now, limit, leaseMs. Returns {nextDueAt or '', id1, tries1, record1, ...}
+// ARGV: now, limit, leaseMs. Returns {nextDueAt or '', id1, tries1, record1, ...}; only {''}
+// while the endpoint is disabled
 const CLAIM = `
 local now = tonumber(ARGV[1])
 local out = {''}
-if redis.call('EXISTS', KEYS[8]) == 0 then
+-- disabled (410): nothing is claimed and no due time is reported, so the loop waits a full poll
+if redis.call('EXISTS', KEYS[8]) == 1 then return out end
+do
   local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
   for _, id in ipairs(ids) do
     local record = redis.call('HGET', KEYS[3], id)

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
 import type { SuspiciousChargeAlert } from '@leakwatch/contracts';
 import { describeError } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
@@ -230,6 +230,8 @@ class PartnerLoop {
       }
       if (this.#stopping) break;
       if (!this.#woken) await this.#sleep(waitMs);
+      // Requests finishing in the same I/O phase each free a slot: claim for all of them at once.
+      await yieldToIo();
     }
     await Promise.all(this.#inFlight);
   }

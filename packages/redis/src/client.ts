@@ -9,6 +9,11 @@ export interface RedisClientOptions {
    * sees REDIS_UNAVAILABLE, pauses and retries the whole batch.
    */
   maxRetriesPerRequest?: number;
+  /**
+   * Commands issued in the same event-loop tick go out as one pipeline (ioredis auto-pipelining):
+   * fewer writes and syscalls for a service issuing many small independent commands.
+   */
+  autoPipelining?: boolean;
 }
 
 /** A client for one Redis or a Cluster, from validated settings. Reconnects on its own. */
@@ -17,6 +22,7 @@ export function createRedisClient(settings: RedisSettings, options: RedisClientO
     connectionName: options.connectionName,
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 1,
     enableOfflineQueue: true,
+    enableAutoPipelining: options.autoPipelining ?? false,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     ...(settings.tls ? { tls: {} } : {}),
   };
@@ -31,6 +37,7 @@ export function createRedisClient(settings: RedisSettings, options: RedisClientO
       },
       clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
       slotsRefreshTimeout: 2000,
+      enableAutoPipelining: options.autoPipelining ?? false,
     };
     return new Cluster(
       settings.nodes.map((node) => {

@@ -118,9 +118,11 @@ export async function startDispatcher(
     'partners loaded',
   );
 
+  // many small independent scripts (a claim and a settle per delivery): one write per tick
   const redis = createRedisClient(config.redis, {
     connectionName: 'leakwatch-dispatcher',
     maxRetriesPerRequest: 2,
+    autoPipelining: true,
   });
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
   const store = new DeliveryStore({ redis, keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX });

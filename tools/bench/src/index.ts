@@ -5,3 +5,8 @@ export {
   type LeakStoreBenchmarkOptions,
   type LeakStoreBenchmarkResult,
 } from './leak-store-bench.js';
+export {
+  runDispatcherBenchmark,
+  type DispatcherBenchOptions,
+  type DispatcherBenchResult,
+} from './dispatcher-bench.js';
