@@ -11,16 +11,16 @@ import {
   type AlertDisposition,
 } from '@leakwatch/contracts';
 import {
-  readDispositionStats,
-  startDispositionServices,
-  type DispositionServices,
-} from '@leakwatch/dispositions';
+  loadEnv as loadDispatcherEnv,
+  startDispatcher,
+  type DispatcherHandle,
+} from '@leakwatch/dispatcher-service';
+import { readDispositionStats } from '@leakwatch/dispositions';
 import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
 import type { MonitorHandle } from '@leakwatch/monitor-service';
 import { alertIdFor } from '@leakwatch/pipeline';
 import { integrationTest as it } from '@leakwatch/testing';
-import { Registry } from 'prom-client';
 import { describe, expect, vi } from 'vitest';
 import {
   authorizationBuilder,
@@ -115,15 +115,15 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
       dispositions: dispositions as string,
     };
     const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const sakura = `sakura-${testId}`.slice(0, 60).replace(/-+$/, '');
-    const birch = `birch-${testId}`.slice(0, 60).replace(/-+$/, '');
+    const sakura = `sakura-${testId.slice(-8)}`;
+    const birch = `birch-${testId.slice(-8)}`;
     const secrets = { [sakura]: newSecret(), [birch]: newSecret() };
 
     // two watched cards of Sakura's, one of Birch's
     const S1 = { pan: withLuhnCheckDigit('453912012345678'), expiry: '2028-04' };
     const S2 = { pan: withLuhnCheckDigit('453912098765432'), expiry: '2029-01' };
     const B1 = { pan: withLuhnCheckDigit('453913055555555'), expiry: '2027-11' };
-    const incidentId = `inc-dispositions-${testId}`;
+    const incidentId = `inc-${testId}`;
     await importIncident({
       redis,
       keyPrefix: redisPrefix,
@@ -143,21 +143,22 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
         '    country: JP',
         "    binPrefixes: ['453912']",
         `    delivery: { kafka: { topic: ${sakuraTopic} } }`,
+        `    inbound: { secrets: ['${secrets[sakura]}'] }`,
         `  - partnerId: ${birch}`,
         '    name: Birch Bank',
         '    country: JP',
         "    binPrefixes: ['453913']",
         `    delivery: { kafka: { topic: ${birchTopic} } }`,
+        `    inbound: { secrets: ['${secrets[birch]}'] }`,
         '',
       ].join('\n'),
       'utf8',
     );
 
     let monitor: MonitorHandle | undefined;
-    let services: DispositionServices | undefined;
+    let dispatcher: DispatcherHandle | undefined;
     const leakStore = new LeakStore({ redis, keyPrefix: redisPrefix });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
-    const metrics = new Registry();
     try {
       monitor = await startInProcessMonitor({
         endpoints,
@@ -169,21 +170,26 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
       });
       await leakStore.start();
       const registry = createSchemaRegistry({ url: endpoints.schemaRegistryUrl });
-      services = await startDispositionServices({
-        kafka,
-        redis,
-        registry,
-        topics: { alerts: topics.alerts, dispositions: topics.dispositions },
-        groupIds: { alertIndex: `${groupId}-alert-index`, applier: `${groupId}-applier` },
-        keyPrefix: redisPrefix,
-        watchList: leakStore,
-        inboundSecrets: (partnerId) => (partnerId in secrets ? [secrets[partnerId] as string] : undefined),
-        intake: { port: 0, host: '127.0.0.1' },
-        metrics,
-        logger: silentLogger(),
-      });
+      // the dispatcher hosts the intake, the alert index and the applier
+      dispatcher = await startDispatcher(
+        loadDispatcherEnv({
+          LEAKWATCH_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+          LEAKWATCH_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+          LEAKWATCH_REDIS_URL: endpoints.redisUrl,
+          LEAKWATCH_REDIS_KEY_PREFIX: redisPrefix,
+          LEAKWATCH_TOPIC_ALERTS: topics.alerts,
+          LEAKWATCH_TOPIC_DISPOSITIONS: topics.dispositions,
+          LEAKWATCH_DISPATCHER_GROUP_ID: `${groupId}-dispatcher`,
+          LEAKWATCH_PARTNERS_FILE: partnersFile,
+          LEAKWATCH_HTTP_PORT: '0',
+          LEAKWATCH_INTAKE_PORT: '0',
+          LEAKWATCH_CREATE_TOPICS: 'false',
+          LEAKWATCH_LOG_LEVEL: 'warn',
+        }),
+        { logger: silentLogger(), secretEnv: {} },
+      );
       const intakeUrl = (partnerId: string) =>
-        `http://127.0.0.1:${services?.intakePort}/v1/partners/${partnerId}/dispositions`;
+        `http://127.0.0.1:${dispatcher?.intakePort}/v1/partners/${partnerId}/dispositions`;
 
       const encoder = await createAuthorizationEncoder({
         registry,
@@ -324,10 +330,14 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
         const hit = (await leakStore.lookup([s1Alert.card.fingerprint])).get(s1Alert.card.fingerprint);
         expect(hit?.incidents.length ?? 0).toBe(0);
         expect(
-          metricValue(await metrics.metrics(), 'leakwatch_dispositions_total', {
-            disposition: 'CARD_REISSUED',
-            source: 'partner',
-          }),
+          metricValue(
+            (await getOps(dispatcher?.httpPort ?? 0, '/metrics')).body,
+            'leakwatch_dispositions_total',
+            {
+              disposition: 'CARD_REISSUED',
+              source: 'partner',
+            },
+          ),
         ).toBe(1);
       }, WAIT);
 
@@ -343,7 +353,7 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
       expect(after.map((a) => a.alert.alertId)).not.toContain(alertIdFor(e('s1-b')));
     } finally {
       await producer.disconnect().catch(() => undefined);
-      await services?.close();
+      await dispatcher?.close();
       await monitor?.close();
       await leakStore.close();
       await rm(dir, { recursive: true, force: true });

@@ -10,8 +10,20 @@ export interface DispositionMetrics {
   intakeRequests: Counter<'outcome'>;
 }
 
-/** The dispositions' metrics, on the service's registry; every label value starts at 0. */
+/**
+ * The dispositions' metrics, on the service's registry; every label value starts at 0. Calling
+ * it again on the same registry (a start-up that is retried) returns the metrics already there.
+ */
 export function createDispositionMetrics(registry: Registry): DispositionMetrics {
+  const existing = registry.getSingleMetric('leakwatch_dispositions_total');
+  if (existing) {
+    return {
+      dispositions: existing as Counter<'disposition' | 'source'>,
+      intakeRequests: registry.getSingleMetric(
+        'leakwatch_disposition_intake_requests_total',
+      ) as Counter<'outcome'>,
+    };
+  }
   const dispositions = new Counter({
     name: 'leakwatch_dispositions_total',
     help: 'Dispositions applied (an alert verdict that changed; repeats are not counted), by disposition and source (partner or console).',
