@@ -313,6 +313,13 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
       const decoded = await createDispositionDecoder({ registry }).decode(written?.value ?? null);
       expect(decoded).toMatchObject({ ok: true, value: fraud });
       await vi.waitFor(async () => {
+        const scraped = (await getOps(dispatcher?.httpPort ?? 0, '/metrics')).body;
+        expect(
+          metricValue(scraped, 'leakwatch_disposition_reason_verdicts', {
+            reason: 'LEAKED_CARD',
+            disposition: 'CONFIRMED_FRAUD',
+          }),
+        ).toBe(1);
         const stats = await readDispositionStats(redis, redisPrefix);
         expect(stats.byIncident[incidentId]?.CONFIRMED_FRAUD).toBe(1);
         expect(stats.byReason.LEAKED_CARD?.CONFIRMED_FRAUD).toBe(1);
