@@ -115,8 +115,8 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
       dispositions: dispositions as string,
     };
     const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const sakura = `sakura-${testId}`.slice(0, 60).replace(/-+$/, '');
-    const birch = `birch-${testId}`.slice(0, 60).replace(/-+$/, '');
+    const sakura = `sakura-${testId.slice(-8)}`;
+    const birch = `birch-${testId.slice(-8)}`;
     const secrets = { [sakura]: newSecret(), [birch]: newSecret() };
 
     // two watched cards of Sakura's, one of Birch's

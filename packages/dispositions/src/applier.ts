@@ -96,6 +96,14 @@ export async function applyDispositions(
   if (reissued.length > 0) {
     const removed = await deps.watchList.removeCards([...new Set(reissued)]);
     result.cardsRemoved = removed.filter((r) => r.removedFrom.length > 0).length;
+    if (result.cardsRemoved < new Set(reissued).size) {
+      // a repeat, or a card watched under another key's fingerprint (the alert carries the
+      // current key's; during a key rotation the watch list may still hold the old one)
+      deps.logger.warn(
+        { cards: new Set(reissued).size, removed: result.cardsRemoved },
+        'CARD_REISSUED: some cards were not on the watch list under the alert fingerprint',
+      );
+    }
     deps.logger.info(
       { cards: reissued.length, removed: result.cardsRemoved },
       'CARD_REISSUED: cards taken off the watch list',

@@ -53,7 +53,7 @@ export {
   type IntakeClaim,
 } from './intake-ledger.js';
 export { createIntakeServer, type IntakeServer, type IntakeServerOptions } from './intake-server.js';
-export { createDispositionMetrics, type DispositionMetrics } from './metrics.js';
+export { createDispositionMetrics, registerReasonVerdicts, type DispositionMetrics } from './metrics.js';
 export {
   startDispositionServices,
   type DispositionServices,

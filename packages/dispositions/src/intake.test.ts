@@ -96,6 +96,7 @@ function setup(options: { failPublish?: boolean } = {}) {
     },
     logger: silentLogger(),
     onOutcome: (outcome) => outcomes.push(outcome),
+    unknownAlertWaitMs: 0,
   });
   return { intake, written, outcomes, ledger };
 }
@@ -232,6 +233,25 @@ describe('disposition intake', () => {
       body: { error: { code: 'unavailable' } },
     });
     expect(failing.ledger.state.size).toBe(0);
+  });
+
+  it('looks again for an alert raised a moment ago before answering 404', async () => {
+    let lookups = 0;
+    const written: AlertDisposition[] = [];
+    const intake = createDispositionIntake({
+      inboundSecrets: () => [SECRET],
+      // indexed on the third look
+      alerts: { get: async () => (++lookups >= 3 ? ALERT : null) },
+      ledger: new MemoryLedger(),
+      publish: async (d) => {
+        written.push(d);
+      },
+      logger: silentLogger(),
+      unknownAlertWaitMs: 60_000,
+    });
+    expect((await intake.handle(request(disposition()))).status).toBe(202);
+    expect(lookups).toBe(3);
+    expect(written).toHaveLength(1);
   });
 
   it('answers 409 while the same disposition is being written', async () => {

@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { luhnValid, maskUnparsedPan } from '@leakwatch/card';
 import { parseIsoDateTime, validateAlertDisposition, type AlertDisposition } from '@leakwatch/contracts';
 import type { Logger } from '@leakwatch/logger';
 import { Webhook } from 'standardwebhooks';
-import type { AlertIndexReader } from './alert-index.js';
+import type { AlertIndexReader, IndexedAlert } from './alert-index.js';
 import type { IntakeLedger } from './intake-ledger.js';
 
 /** Standard Webhooks' tolerance: a request signed more than 5 minutes off the server's clock is refused. */
@@ -74,6 +75,11 @@ export interface DispositionIntakeOptions {
   /** Called once per request with its outcome (metrics). */
   onOutcome?: (outcome: IntakeOutcome) => void;
   now?: () => number;
+  /**
+   * An alert not in the index yet may be one raised a moment ago (the webhook and the index are
+   * fed by different consumers): look again for this long before answering 404. Default 2000.
+   */
+  unknownAlertWaitMs?: number;
 }
 
 /** Handles signed disposition posts; the HTTP server only reads the request and writes the answer. */
@@ -137,6 +143,17 @@ const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
  */
 export function createDispositionIntake(options: DispositionIntakeOptions): DispositionIntake {
   const now = options.now ?? Date.now;
+  const unknownAlertWaitMs = options.unknownAlertWaitMs ?? 2000;
+
+  /** The indexed alert, looking again a few times for one raised a moment ago. */
+  async function findAlert(alertId: string): Promise<IndexedAlert | null> {
+    const deadline = Date.now() + unknownAlertWaitMs;
+    for (;;) {
+      const alert = await options.alerts.get(alertId);
+      if (alert !== null || Date.now() >= deadline) return alert;
+      await sleep(Math.min(250, Math.max(1, deadline - Date.now())));
+    }
+  }
   const verifiers = new Map<string, { secrets: readonly string[]; webhooks: Webhook[] }>();
 
   /** One Webhook per secret, built once per partner (and again if its secrets changed). */
@@ -242,7 +259,7 @@ export function createDispositionIntake(options: DispositionIntakeOptions): Disp
     };
 
     try {
-      const alert = await options.alerts.get(disposition.alertId);
+      const alert = await findAlert(disposition.alertId);
       if (alert === null) {
         return refuse(
           404,

@@ -22,7 +22,7 @@ import { RedisDispositionStats } from './disposition-stats.js';
 import { createDispositionIntake } from './intake.js';
 import { RedisIntakeLedger } from './intake-ledger.js';
 import { createIntakeServer } from './intake-server.js';
-import { createDispositionMetrics } from './metrics.js';
+import { createDispositionMetrics, registerReasonVerdicts } from './metrics.js';
 
 export interface DispositionServicesOptions {
   kafka: Kafka;
@@ -75,6 +75,11 @@ export async function startDispositionServices(
   const stats = new RedisDispositionStats({
     runner,
     ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
+  });
+  registerReasonVerdicts(options.metrics, async () => {
+    // do not queue a scrape behind a reconnecting client
+    if (options.redis.status !== 'ready') throw new Error('redis not ready');
+    return stats.read();
   });
   const ledger = new RedisIntakeLedger({
     redis: options.redis,

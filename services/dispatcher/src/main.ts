@@ -236,6 +236,11 @@ export async function startDispatcher(
           redis,
           registry: schemaRegistry,
           topics,
+          // beside the dispatcher's own group: instances that share it share these too
+          groupIds: {
+            alertIndex: `${env.LEAKWATCH_DISPATCHER_GROUP_ID}.alert-index`,
+            applier: `${env.LEAKWATCH_DISPATCHER_GROUP_ID}.disposition-applier`,
+          },
           keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX,
           watchList,
           inboundSecrets: (partnerId) => partners.partner(partnerId)?.inbound?.secrets,
