@@ -9,7 +9,13 @@ import {
   ensureSchemaRegistered,
   valueSubject,
 } from '@leakwatch/contracts';
+import {
+  loadEnv as loadDispatcherEnv,
+  startDispatcher,
+  type DispatcherHandle,
+} from '@leakwatch/dispatcher-service';
 import { RULES_DIR, stackDown, stackUp } from '@leakwatch/local-stack';
+import { silentLogger } from '@leakwatch/logger';
 import type { MonitorHandle } from '@leakwatch/monitor-service';
 import { integrationTest as it } from '@leakwatch/testing';
 import { chromium } from 'playwright-core';
@@ -44,14 +50,7 @@ const WAIT = { timeout: 90_000, interval: 500 } as const;
 const NOT_YET_EXPORTED: Readonly<Record<string, string>> = {
   leakwatch_watched_incidents: 'monitor (watched-state gauges, issue 10)',
   leakwatch_watched_cards_all: 'monitor (watched-state gauges, issue 10)',
-  leakwatch_webhook_deliveries_total: 'dispatcher',
-  leakwatch_webhook_delivery_latency_seconds: 'dispatcher',
-  leakwatch_delivery_queue_depth: 'dispatcher',
-  leakwatch_delivery_oldest_pending_seconds: 'dispatcher',
-  leakwatch_delivery_dead_letters: 'dispatcher',
-  leakwatch_webhook_endpoint_disabled: 'dispatcher',
-  leakwatch_partner_topic_alerts_total: 'dispatcher',
-  leakwatch_dispositions_total: 'dispatcher',
+  leakwatch_dispositions_total: 'dispatcher with its disposition intake on (off here: no inbound keys)',
 };
 /** Series Prometheus makes itself. */
 const SYNTHETIC = new Set(['up', 'ALERTS']);
@@ -231,6 +230,7 @@ describe('operations pack', () => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     const stackDir = await mkdtemp(join(tmpdir(), 'leakwatch-ops-'));
     let handle: MonitorHandle | undefined;
+    let dispatcher: DispatcherHandle | undefined;
     let producing = true;
     let traffic: Promise<void> = Promise.resolve();
     try {
@@ -252,6 +252,42 @@ describe('operations pack', () => {
           await new Promise((r) => setTimeout(r, 500));
         }
       })();
+      // a dispatcher on the monitor's alerts, with one webhook partner whose endpoint is down
+      const partnersFile = join(stackDir, 'partners.yaml');
+      await writeFile(
+        partnersFile,
+        [
+          'partners:',
+          '  - partnerId: ops-bank',
+          '    name: Ops test bank',
+          "    binPrefixes: ['411111']",
+          '    delivery:',
+          '      webhook:',
+          '        url: http://127.0.0.1:9/leakwatch',
+          `        secrets: [whsec_${Buffer.alloc(32, 7).toString('base64')}]`,
+          "        retrySchedule: ['0s', '1s']",
+          '        allowPrivateNetwork: true',
+          '',
+        ].join('\n'),
+      );
+      dispatcher = await startDispatcher(
+        loadDispatcherEnv({
+          LEAKWATCH_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+          LEAKWATCH_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+          LEAKWATCH_REDIS_URL: endpoints.redisUrl,
+          LEAKWATCH_REDIS_KEY_PREFIX: redisPrefix,
+          LEAKWATCH_TOPIC_ALERTS: topics.alerts,
+          LEAKWATCH_TOPIC_DISPOSITIONS: topics.dispositions,
+          LEAKWATCH_DISPATCHER_GROUP_ID: `${groupId}-dispatch`,
+          LEAKWATCH_PARTNERS_FILE: partnersFile,
+          LEAKWATCH_HTTP_PORT: '0',
+          LEAKWATCH_DISPATCH_INTAKE: 'false',
+          LEAKWATCH_CREATE_TOPICS: 'false',
+          LEAKWATCH_LOG_LEVEL: 'warn',
+        }),
+        { logger: silentLogger(), secretEnv: {} },
+      );
+      const dispatcherPort = dispatcher.httpPort;
       const metrics = async () => (await getOps(port, '/metrics')).body;
       await vi.waitFor(async () => expect(processedCounts(await metrics()).alerted).toBeGreaterThan(0), WAIT);
       await vi.waitFor(
@@ -259,13 +295,16 @@ describe('operations pack', () => {
         WAIT,
       );
 
-      // 1. the real /metrics passes promtool's checks
+      // 1. every running service's real /metrics passes promtool's checks
       const text = await metrics();
-      const check = await run('promtool', ['check', 'metrics'], text);
-      expect(check.code, check.output).toBe(0);
+      const dispatcherText = (await getOps(dispatcherPort, '/metrics')).body;
+      for (const body of [text, dispatcherText]) {
+        const check = await run('promtool', ['check', 'metrics'], body);
+        expect(check.code, check.output).toBe(0);
+      }
 
       // 2. every metric named in a rule or a dashboard panel is exported (or explicitly pending)
-      const exported = exportedFamilies(text);
+      const exported = new Set([...exportedFamilies(text), ...exportedFamilies(dispatcherText)]);
       const named = new Map<string, string>();
       for (const f of await ruleFiles())
         for (const g of f.groups)
@@ -310,7 +349,10 @@ describe('operations pack', () => {
         only: ['prometheus'],
         ports: { prometheus: promPort },
         prometheus: {
-          targets: { 'leakwatch-monitor': [`127.0.0.1:${port}`] },
+          targets: {
+            'leakwatch-monitor': [`127.0.0.1:${port}`],
+            'leakwatch-dispatcher': [`127.0.0.1:${dispatcherPort}`],
+          },
           ruleFiles: [join(RULES_DIR, '*.yml'), shortRules],
           scrapeIntervalSeconds: 1,
           evaluationIntervalSeconds: 1,
@@ -416,6 +458,7 @@ describe('operations pack', () => {
       await producer.disconnect();
       await redisProxy.start();
       await handle?.close();
+      await dispatcher?.close();
       await redisProxy.stop();
       await stackDown({ dir: stackDir });
       await rm(stackDir, { recursive: true, force: true });
