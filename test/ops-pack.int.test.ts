@@ -419,7 +419,9 @@ describe('operations pack', () => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         // a minute of samples first, so the picture shows a run, not its first seconds
         await vi.waitFor(async () => {
-          const r = await api('/api/v1/query', { query: 'count_over_time(up[2m]) >= 60' });
+          const r = await api('/api/v1/query', {
+            query: 'count_over_time(up{job="leakwatch-monitor"}[2m]) >= 60',
+          });
           expect(r.data.result.length).toBe(1);
         }, WAIT);
         const expr = 'sum by (outcome) (rate(leakwatch_authorizations_processed_total[15s]))';
@@ -463,5 +465,5 @@ describe('operations pack', () => {
       await stackDown({ dir: stackDir });
       await rm(stackDir, { recursive: true, force: true });
     }
-  });
+  }, 360_000); // a minute of traffic, a Prometheus, a browser: longer than the default 120 s
 });
