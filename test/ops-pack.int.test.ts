@@ -19,7 +19,7 @@ import { silentLogger } from '@leakwatch/logger';
 import type { MonitorHandle } from '@leakwatch/monitor-service';
 import { integrationTest as it } from '@leakwatch/testing';
 import { chromium } from 'playwright-core';
-import { describe, expect, vi } from 'vitest';
+import { describe, expect, onTestFinished, vi } from 'vitest';
 import { parse } from 'yaml';
 import {
   getOps,
@@ -344,6 +344,8 @@ describe('operations pack', () => {
         }),
       );
       const promPort = await freePort();
+      // also when the test times out (its finally block then never runs): no Prometheus left behind
+      onTestFinished(() => stackDown({ dir: stackDir }).then(() => undefined));
       const stack = await stackUp({
         dir: stackDir,
         only: ['prometheus'],
