@@ -236,10 +236,11 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
     } catch {
       return { ok: false, code: 'AVRO_DECODE_FAILED', message: `schema id ${schemaId} cannot be parsed` };
     }
-    if (writerType.equals(readerType)) return { ok: true, read: (body) => readerType.fromBuffer(body) };
+    if (writerType.equals(readerType))
+      return { ok: true, read: (body): unknown => readerType.fromBuffer(body) };
     try {
       const resolver = readerType.createResolver(writerType, { ignoreNamespaces: true });
-      return { ok: true, read: (body) => readerType.fromBuffer(body, resolver) };
+      return { ok: true, read: (body): unknown => readerType.fromBuffer(body, resolver) };
     } catch {
       return {
         ok: false,

@@ -122,9 +122,9 @@ export async function registerContractSchemas(
     ),
   ]);
   return {
-    authorizations: authorizations as number,
-    alerts: alerts as number,
-    dispositions: dispositions as number,
+    authorizations,
+    alerts,
+    dispositions,
     partnerTopics: Object.fromEntries(partnerTopics.map((topic, i) => [topic, partnerIds[i] as number])),
   };
 }

@@ -74,12 +74,13 @@ describe('the example partners file', () => {
   });
 
   it('names the missing environment variable, without it', () => {
-    return expect(loadPartners(exampleFile.pathname)).rejects.toMatchObject({
-      code: 'PARTNERS_INVALID',
-      message: expect.stringContaining(
+    const loading = loadPartners(exampleFile.pathname);
+    return Promise.all([
+      expect(loading).rejects.toMatchObject({ code: 'PARTNERS_INVALID' }),
+      expect(loading).rejects.toThrow(
         'partners[1].delivery.webhook.secrets[0]: environment variable LEAKWATCH_WEBHOOK_SECRET_FUJI_BANK is not set',
       ),
-    });
+    ]);
   });
 });
 

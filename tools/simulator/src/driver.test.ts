@@ -21,8 +21,9 @@ function recorder() {
   const batches: SimulatedEvent[][] = [];
   return {
     batches,
-    send: async (events: SimulatedEvent[]) => {
+    send: (events: SimulatedEvent[]) => {
       batches.push(events);
+      return Promise.resolve();
     },
   };
 }
@@ -161,9 +162,7 @@ describe('runTraffic', () => {
         generator: generator(),
         ratePerSecond: 1_000,
         batchSize: 10,
-        send: async () => {
-          if (++calls === 3) throw failure;
-        },
+        send: () => (++calls === 3 ? Promise.reject(failure) : Promise.resolve()),
       }),
     ).rejects.toBe(failure);
     expect(calls).toBe(3);
