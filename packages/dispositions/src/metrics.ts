@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { DISPOSITIONS } from '@leakwatch/contracts';
-import { DISPOSITION_SOURCES, type DispositionSource } from './applier.js';
+import { DISPOSITION_SOURCES } from './applier.js';
 import { INTAKE_ERROR_CODES, type IntakeOutcome } from './intake.js';
 
 export interface DispositionMetrics {
@@ -32,5 +32,3 @@ export function createDispositionMetrics(registry: Registry): DispositionMetrics
   }
   return { dispositions, intakeRequests };
 }
-
-export type { DispositionSource };
