@@ -86,7 +86,7 @@ export function createAuthorizationEncoder(
   return createEncoder(cardAuthorizationAvro, validateCardAuthorization, options);
 }
 
-/** Topic names (configurable; the defaults are in SPEC.md). */
+/** Topic names (configurable; the defaults are in docs/contract.md). */
 export interface ContractTopics {
   authorizations: string;
   alerts: string;
