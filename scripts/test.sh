@@ -11,6 +11,7 @@ mkdir -p reports
 echo "== lint" >&2
 pnpm -s exec tsc -p tsconfig.check.json
 pnpm -s exec eslint .
+pnpm -s exec knip
 pnpm -s exec prettier --check . >/dev/null || { pnpm -s exec prettier --check .; exit 1; }
 
 echo "== unit tests" >&2

@@ -126,7 +126,7 @@ async function readKey(node: Redis, key: Buffer): Promise<StoredKey> {
       break;
     }
     case 'set':
-      values = (await node.smembersBuffer(key)).sort(Buffer.compare);
+      values = (await node.smembersBuffer(key)).sort((a, b) => Buffer.compare(a, b));
       break;
     case 'zset':
       values = (await node.callBuffer('ZRANGE', key, '0', '-1', 'WITHSCORES')) as Buffer[];

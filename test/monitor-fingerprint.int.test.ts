@@ -111,7 +111,9 @@ describe('monitor: a fingerprint the contract refuses', () => {
       expect(dlq).toHaveLength(1);
       expect(dlq[0]?.headers['lw-error-code']).toBe('VALIDATION_FAILED');
       expect(dlq[0]?.headers['lw-error-message']).toContain('card.fingerprint');
-      expect(JSON.parse((dlq[0]?.value as Buffer).toString()).eventId).toBe(`evt-${testId}-bad`);
+      expect((JSON.parse((dlq[0]?.value as Buffer).toString()) as { eventId: string }).eventId).toBe(
+        `evt-${testId}-bad`,
+      );
       const alerts = await decodeAlerts(
         endpoints.schemaRegistryUrl,
         await readToEnd(kafka, admin, topics.alerts),

@@ -69,7 +69,7 @@ async function tailTopic(kafka: Kafka, topic: string) {
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ partition, message }) => {
+    eachMessage: ({ partition, message }) => {
       messages.push({
         topic,
         partition,
@@ -78,6 +78,7 @@ async function tailTopic(kafka: Kafka, topic: string) {
         value: message.value,
         headers: {},
       });
+      return Promise.resolve();
     },
   });
   return { messages, stop: () => consumer.disconnect() };

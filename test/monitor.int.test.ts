@@ -85,7 +85,7 @@ const pan = (number: string, expiry: string | null) => ({ pan: number, expiry })
 
 /** JSON as an upstream might write it: ISO time, nulls left out. */
 function asJson(auth: CardAuthorizationInput): Buffer {
-  const shaped = { ...auth, occurredAt: new Date(auth.occurredAt as number).toISOString() };
+  const shaped = { ...auth, occurredAt: new Date(auth.occurredAt).toISOString() };
   return Buffer.from(
     JSON.stringify(shaped, (_k, v: unknown) => (v === null ? undefined : v)),
     'utf8',

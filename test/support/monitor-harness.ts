@@ -269,10 +269,10 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const match = /^([^{\s]+)(?:\{([^}]*)\})?\s+(\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries(
+    const found = new Map(
       [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
     );
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) total += Number(match[3]);
+    if (Object.entries(labels).every(([k, v]) => found.get(k) === v)) total += Number(match[3]);
   }
   return total;
 }

@@ -25,7 +25,7 @@ export function watchedCardsFor(seed: string, count: number): WatchedCard[] {
  * Confluent-framed Avro under `schemaId` without validation: the simulator also spoils valid
  * values into poison (a negative amount, a broken PAN) and needs them framed all the same.
  */
-export function rawAvroEncoder(schemaId: number): (value: CardAuthorization) => Buffer {
+function rawAvroEncoder(schemaId: number): (value: CardAuthorization) => Buffer {
   return (value) => confluentFrame(schemaId, cardAuthorizationAvro.type.toBuffer(value));
 }
 

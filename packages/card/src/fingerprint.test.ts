@@ -7,6 +7,16 @@ import { EXPIRY_TAG_LENGTH, Keyring, createKeyring } from './fingerprint.js';
 const key0 = Buffer.from(Array.from({ length: 32 }, (_, i) => i)); // 00 01 .. 1f
 const key1 = Buffer.alloc(48, 0xa5);
 
+/** The `code` of what `run` throws (undefined if it returns). */
+function codeThrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return (error as { code?: unknown }).code;
+  }
+  return undefined;
+}
+
 function reference(key: Buffer, message: string): string {
   return createHmac('sha256', key).update(message, 'ascii').digest('base64url');
 }
@@ -51,15 +61,9 @@ describe('Keyring', () => {
   it('refuses bad inputs to expiry tags', () => {
     const keyring = new Keyring([{ keyId: 'k0', key: key0 }]);
     const fp = keyring.fingerprint('4111111111111111');
-    expect(() => keyring.expiryTag(fp, '12/27', 'k0')).toThrow(
-      expect.objectContaining({ code: 'INVALID_EXPIRY' }),
-    );
-    expect(() => keyring.expiryTag('', '2027-12', 'k0')).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
-    );
-    expect(() => keyring.expiryTag(fp, '2027-12', 'nope')).toThrow(
-      expect.objectContaining({ code: 'UNKNOWN_KEY_ID' }),
-    );
+    expect(codeThrownBy(() => keyring.expiryTag(fp, '12/27', 'k0'))).toBe('INVALID_EXPIRY');
+    expect(codeThrownBy(() => keyring.expiryTag('', '2027-12', 'k0'))).toBe('VALIDATION_FAILED');
+    expect(codeThrownBy(() => keyring.expiryTag(fp, '2027-12', 'nope'))).toBe('UNKNOWN_KEY_ID');
   });
 
   it('refuses keys under 32 bytes, empty and repeated ids, and no keys, listing every problem', () => {
@@ -81,7 +85,7 @@ describe('Keyring', () => {
     expect(message).toContain('"ok" is listed twice');
     expect(message).toContain('key #4');
     expect(message).toMatch(/3 problems/);
-    expect(() => createKeyring([])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(codeThrownBy(() => createKeyring([]))).toBe('CONFIG_INVALID');
   });
 
   it('rotates: the first key is current, every active key can fingerprint and tag', () => {
@@ -103,7 +107,7 @@ describe('Keyring', () => {
     ]);
     const oldFp = old.fingerprint(pan);
     expect(rotated.expiryTag(oldFp, '2027-12', 'k1')).toBe(old.expiryTag(oldFp, '2027-12', 'k1'));
-    expect(() => rotated.fingerprint(pan, 'k9')).toThrow(expect.objectContaining({ code: 'UNKNOWN_KEY_ID' }));
+    expect(codeThrownBy(() => rotated.fingerprint(pan, 'k9'))).toBe('UNKNOWN_KEY_ID');
   });
 
   it('does not depend on the caller keeping the key buffer intact', () => {
@@ -116,12 +120,14 @@ describe('Keyring', () => {
   it('fingerprints normalized numbers only', () => {
     const keyring = new Keyring([{ keyId: 'k', key: key0 }]);
     for (const bad of ['4111 1111 1111 1111', '41111', '', '4111111111111111x']) {
-      expect(() => keyring.fingerprint(bad)).toThrow(expect.objectContaining({ code: 'INVALID_PAN' }));
+      expect(codeThrownBy(() => keyring.fingerprint(bad))).toBe('INVALID_PAN');
     }
   });
 
   it('never shows key material when logged, inspected or serialized', () => {
     const keyring = new Keyring([{ keyId: 'k', key: Buffer.alloc(32, 0x41) }]);
+    // String(keyring) stays in on purpose: it guards against a future toString() showing a key.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     const shown = `${JSON.stringify(keyring)} ${inspect(keyring, { showHidden: true, depth: 5 })} ${String(keyring)}`;
     expect(shown).not.toContain('AAAA');
     expect(shown).not.toContain('65, 65');

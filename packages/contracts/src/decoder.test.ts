@@ -27,7 +27,7 @@ function responseError(status: number, message: string): Error {
 class FakeRegistry {
   readonly calls: number[] = [];
   readonly schemas = new Map<number, unknown>();
-  failure: unknown = undefined;
+  failure: Error | undefined = undefined;
   hang = false;
 
   async getSchema(id: number): Promise<unknown> {
@@ -116,10 +116,9 @@ describe('detectFrame', () => {
     expect(detectFrame(Buffer.from('\uFEFF{"a":1}'))).toEqual({ kind: 'json', start: 3 });
     expect(detectFrame(null)).toMatchObject({ kind: 'bad', message: 'message has no value' });
     expect(detectFrame(Buffer.alloc(0))).toMatchObject({ kind: 'bad' });
-    expect(detectFrame(Buffer.from([0, 0, 7]))).toMatchObject({
-      kind: 'bad',
-      message: expect.stringContaining('shorter'),
-    });
+    const short = detectFrame(Buffer.from([0, 0, 7]));
+    if (short.kind !== 'bad') throw new Error(`expected bad framing, got ${short.kind}`);
+    expect(short.message).toContain('shorter');
   });
 });
 
@@ -134,7 +133,8 @@ describe('createAuthorizationDecoder: framing and JSON', () => {
   ])('calls %s BAD_FRAMING', async (_name, value, message) => {
     const { decoder, registry } = setup();
     const result = poison(await decoder.decode(value));
-    expect(result).toEqual({ ok: false, code: 'BAD_FRAMING', message: expect.stringContaining(message) });
+    expect(result.code).toBe('BAD_FRAMING');
+    expect(result.message).toContain(message);
     expect(result.message).not.toContain(PAN);
     expect(registry.calls).toEqual([]);
   });
@@ -252,7 +252,8 @@ describe('createAuthorizationDecoder: Avro', () => {
 
   it('reads a writer that copied the schema into another namespace', async () => {
     const { decoder, registry } = setup();
-    const copied = avro.Type.forSchema({ ...JSON.parse(cardAuthorizationAvro.text), namespace: 'com.bank' });
+    const schema = JSON.parse(cardAuthorizationAvro.text) as avro.schema.RecordType;
+    const copied = avro.Type.forSchema({ ...schema, namespace: 'com.bank' });
     registry.schemas.set(12, copied);
     expect((await decoder.decode(avroMessage(12, validAuthorization(), copied))).ok).toBe(true);
   });

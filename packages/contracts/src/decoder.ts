@@ -254,10 +254,10 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
       ? { tooMuchWork: (body: Buffer) => checkAvroWork(writerType, body, maxItemsPerMessage) }
       : {};
     if (writerType.equals(readerType))
-      return { ok: true, read: (body) => readerType.fromBuffer(body), ...bound };
+      return { ok: true, read: (body): unknown => readerType.fromBuffer(body), ...bound };
     try {
       const resolver = readerType.createResolver(writerType, { ignoreNamespaces: true });
-      return { ok: true, read: (body) => readerType.fromBuffer(body, resolver), ...bound };
+      return { ok: true, read: (body): unknown => readerType.fromBuffer(body, resolver), ...bound };
     } catch {
       return {
         ok: false,

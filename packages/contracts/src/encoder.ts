@@ -86,7 +86,7 @@ export function createAuthorizationEncoder(
   return createEncoder(cardAuthorizationAvro, validateCardAuthorization, options);
 }
 
-/** Topic names (configurable; the defaults are in SPEC.md). */
+/** Topic names (configurable; the defaults are in docs/contract.md). */
 export interface ContractTopics {
   authorizations: string;
   alerts: string;
@@ -122,9 +122,9 @@ export async function registerContractSchemas(
     ),
   ]);
   return {
-    authorizations: authorizations as number,
-    alerts: alerts as number,
-    dispositions: dispositions as number,
+    authorizations,
+    alerts,
+    dispositions,
     partnerTopics: Object.fromEntries(partnerTopics.map((topic, i) => [topic, partnerIds[i] as number])),
   };
 }

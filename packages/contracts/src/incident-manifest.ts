@@ -3,7 +3,7 @@ import { COMPROMISE_TYPES, EXPOSED_DATA } from './compromise.js';
 import { INCIDENT_ID_PATTERN, INCIDENT_ID_RULE } from './rules.js';
 
 /**
- * The incident manifest of the contract (SPEC "Compromise incidents"), defined once: the import
+ * The incident manifest of the contract (docs/contract.md, "Compromise incidents"), defined once: the import
  * reads files with it and the leak store checks what it is given with it.
  */
 
@@ -77,7 +77,7 @@ export const incidentManifestSchema = z.strictObject({
 /**
  * A compromise incident. `disclosedAt` is required; the exposure window and `watchUntil` may be
  * unknown (null): an open-ended incident is watched until it is retired. Dates are kept as written
- * (trimmed); exposed data is de-duplicated, in SPEC order.
+ * (trimmed); exposed data is de-duplicated, in the contract's order.
  */
 export type IncidentManifest = z.output<typeof incidentManifestSchema>;
 

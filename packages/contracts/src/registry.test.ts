@@ -58,7 +58,6 @@ describe('createSchemaRegistry', () => {
     const registry = createSchemaRegistry({ url: `http://127.0.0.1:${address.port}`, requestTimeoutMs: 100 });
     // the decoder's own deadline is far away: the request timeout must be what ends the wait
     const decoder = createAuthorizationDecoder({ registry, lookupTimeoutMs: 60_000 });
-    const started = Date.now();
     let error: unknown;
     try {
       await decoder.decode(confluentFrame(5, Buffer.from([2])));
@@ -66,8 +65,8 @@ describe('createSchemaRegistry', () => {
       error = e;
     }
     expect(isLeakwatchError(error, 'REGISTRY_UNAVAILABLE')).toBe(true);
+    // the request timeout, not the decoder's deadline, ended the wait
     expect((error as Error).message).toContain('Timeout (100ms)');
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 

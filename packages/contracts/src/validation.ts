@@ -66,7 +66,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Joins problems into one line that names each field and rule, e.g. `currency: must be ...`. */
-export function describeProblems(what: string, problems: readonly ValidationProblem[]): string {
+function describeProblems(what: string, problems: readonly ValidationProblem[]): string {
   const shown = problems.slice(0, MESSAGE_PROBLEMS).map((p) => `${p.path}: ${p.message}`);
   const more = problems.length - shown.length;
   return `invalid ${what}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;

@@ -3,8 +3,14 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebhookSender, type WebhookSender } from './sender.js';
+import { createWebhookSender, type AttemptResult, type WebhookSender } from './sender.js';
 import { forbiddenAddressReason } from './ssrf.js';
+
+/** Why an attempt was refused; fails the test when it was not refused. */
+function refusal(result: AttemptResult): string {
+  if (result.kind !== 'refused') throw new Error(`expected a refusal, got ${result.kind}`);
+  return result.error;
+}
 
 /** Local HTTP servers (this test needs no Kafka or Redis). */
 const servers: Server[] = [];
@@ -97,14 +103,8 @@ describe('webhook sender', () => {
     });
     const port = new URL(url).port;
     const guarded = sender(false);
-    expect(await guarded.send(request(url))).toMatchObject({
-      kind: 'refused',
-      error: expect.stringContaining('must be https'),
-    });
-    expect(await guarded.send(request(`https://127.0.0.1:${port}/`))).toMatchObject({
-      kind: 'refused',
-      error: expect.stringContaining('loopback'),
-    });
+    expect(refusal(await guarded.send(request(url)))).toContain('must be https');
+    expect(refusal(await guarded.send(request(`https://127.0.0.1:${port}/`)))).toContain('loopback');
     expect(await guarded.send(request(`https://[::ffff:127.0.0.1]:${port}/`))).toMatchObject({
       kind: 'refused',
     });
@@ -123,10 +123,8 @@ describe('webhook sender', () => {
       hits++;
       res.end();
     });
-    expect(await sender(false).send(request(`https://${name}:${new URL(url).port}/`))).toMatchObject({
-      kind: 'refused',
-      error: expect.stringContaining(`${name} resolves to a`),
-    });
+    const result = await sender(false).send(request(`https://${name}:${new URL(url).port}/`));
+    expect(refusal(result)).toContain(`${name} resolves to a`);
     expect(hits).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { checkWebhookUrl, forbiddenAddressReason, guardedLookup, webhookUrlProbl
 
 /** A fake resolver: hostname -> addresses. */
 function resolver(table: Record<string, string[]>): LookupFunction {
-  return ((hostname: string, _options: unknown, callback: (e: Error | null, a: LookupAddress[]) => void) => {
+  return (hostname: string, _options: unknown, callback: (e: Error | null, a: LookupAddress[]) => void) => {
     const addresses = table[hostname];
     if (!addresses) callback(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }), []);
     else
@@ -13,7 +13,7 @@ function resolver(table: Record<string, string[]>): LookupFunction {
         null,
         addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
       );
-  }) as unknown as LookupFunction;
+  };
 }
 
 describe('forbiddenAddressReason', () => {

@@ -93,7 +93,7 @@ export class RefusedDestinationError extends LeakwatchError {
  * and the connect use the same answer, so a DNS name that turns private after the start-up check
  * (DNS rebinding) is refused too. Every resolved address must be public, not just one.
  */
-export function guardedLookup(resolve: LookupFunction = dnsLookup as LookupFunction): LookupFunction {
+export function guardedLookup(resolve: LookupFunction = dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) {
@@ -104,13 +104,7 @@ export function guardedLookup(resolve: LookupFunction = dnsLookup as LookupFunct
       for (const entry of list) {
         const reason = forbiddenAddressReason(entry.address);
         if (reason !== null) {
-          callback(
-            new RefusedDestinationError(
-              `${hostname} resolves to a ${reason} address`,
-            ) as NodeJS.ErrnoException,
-            '',
-            0,
-          );
+          callback(new RefusedDestinationError(`${hostname} resolves to a ${reason} address`), '', 0);
           return;
         }
       }
@@ -154,7 +148,7 @@ export function webhookUrlProblem(url: string, allowPrivateNetwork: boolean): st
 export async function checkWebhookUrl(
   url: string,
   allowPrivateNetwork: boolean,
-  resolve: LookupFunction = dnsLookup as LookupFunction,
+  resolve: LookupFunction = dnsLookup,
 ): Promise<string | null> {
   const problem = webhookUrlProblem(url, allowPrivateNetwork);
   if (problem !== null || allowPrivateNetwork) return problem;

@@ -56,8 +56,8 @@ function message(
 class MemoryStats implements DispositionStatsStore {
   readonly verdicts = new Map<string, Disposition>();
   readonly fields: Record<string, string> = {};
-  async apply(dispositions: readonly CountedDisposition[]): Promise<boolean[]> {
-    return dispositions.map((d) => {
+  apply(dispositions: readonly CountedDisposition[]): Promise<boolean[]> {
+    const changed = dispositions.map((d) => {
       const old = this.verdicts.get(d.alertId);
       if (old === d.disposition) return false;
       const dims = [
@@ -74,9 +74,10 @@ class MemoryStats implements DispositionStatsStore {
       this.verdicts.set(d.alertId, d.disposition);
       return true;
     });
+    return Promise.resolve(changed);
   }
-  async read() {
-    return parseDispositionCounts(this.fields);
+  read() {
+    return Promise.resolve(parseDispositionCounts(this.fields));
   }
 }
 
@@ -86,20 +87,22 @@ function setup() {
   const stats = new MemoryStats();
   const deps = {
     decoder: {
-      decodeBatch: async (values: readonly (Buffer | null)[]): Promise<DecodeResult<AlertDisposition>[]> =>
-        values.map((v) => {
-          try {
-            return { ok: true, value: JSON.parse(String(v)) as AlertDisposition, format: 'json' };
-          } catch {
-            return { ok: false, code: 'BAD_FRAMING', message: 'not JSON' };
-          }
-        }),
+      decodeBatch: (values: readonly (Buffer | null)[]): Promise<DecodeResult<AlertDisposition>[]> =>
+        Promise.resolve(
+          values.map((v): DecodeResult<AlertDisposition> => {
+            try {
+              return { ok: true, value: JSON.parse(String(v)) as AlertDisposition, format: 'json' };
+            } catch {
+              return { ok: false, code: 'BAD_FRAMING', message: 'not JSON' };
+            }
+          }),
+        ),
     },
-    alerts: { get: async (id: string) => alerts.get(id) ?? null },
+    alerts: { get: (id: string) => Promise.resolve(alerts.get(id) ?? null) },
     watchList: {
-      removeCards: async (fps: readonly string[]) => {
+      removeCards: (fps: readonly string[]) => {
         removed.push([...fps]);
-        return fps.map(() => ({ removedFrom: ['inc-1'] }));
+        return Promise.resolve(fps.map(() => ({ removedFrom: ['inc-1'] })));
       },
     },
     stats,

@@ -93,7 +93,12 @@ export class BatchConsumer {
     await this.#consumer.run({
       // kafkajs commits the resolved offset after each batch returns: resolved only once handled
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const heartbeat = () => payload.heartbeat();
+        const resolveOffset = (offset: string) => payload.resolveOffset(offset);
+        const isRunning = () => payload.isRunning();
+        const isStale = () => payload.isStale();
         if (batch.messages.length === 0) return;
         const active = () => isRunning() && !isStale() && this.#state !== 'stopping';
         const messages: ConsumedMessage[] = batch.messages.map((m) => ({

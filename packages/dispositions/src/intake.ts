@@ -36,7 +36,7 @@ export const INTAKE_ERROR_CODES = [
 ] as const;
 export type IntakeErrorCode = (typeof INTAKE_ERROR_CODES)[number];
 
-export type IntakeResponseBody =
+type IntakeResponseBody =
   | { status: 'accepted' | 'duplicate'; alertId: string }
   | {
       error: {

@@ -499,10 +499,12 @@ describe('readCards: edge cases', () => {
       code: 'FILE_UNREADABLE',
       message: 'cannot read cards file remote.csv: socket hang up',
     });
-    const buggy = (async function* () {
-      yield 'pan\n';
-      throw new TypeError('bug');
-    })();
+    const buggy = Readable.from(
+      (function* () {
+        yield 'pan\n';
+        throw new TypeError('bug');
+      })(),
+    );
     await expect(readAll(buggy)).rejects.toThrow(TypeError);
   });
 });

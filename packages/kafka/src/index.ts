@@ -22,11 +22,11 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   }
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   const sasl: SASLOptions | undefined = settings.sasl
-    ? ({
+    ? {
         mechanism: settings.sasl.mechanism,
         username: settings.sasl.username,
         password: settings.sasl.password,
-      } as SASLOptions)
+      }
     : undefined;
   let ssl: boolean | { ca: string[] } = settings.ssl;
   if (settings.ssl && settings.sslCaFile) {

@@ -9,7 +9,7 @@ import { LeakwatchError } from '@leakwatch/errors';
 
 const EXPIRY_TAG_PATTERN = /^[A-Za-z0-9_-]{11}$/;
 
-export const FINGERPRINT_BYTES = 32;
+const FINGERPRINT_BYTES = 32;
 /** An expiry tag packed losslessly: 11 characters × 6 bits = 66 bits, in 9 bytes. */
 export const PACKED_TAG_BYTES = 9;
 

@@ -43,7 +43,7 @@ export function watchEndMs(watchUntil: string | null): number | null {
 
 /**
  * Checks a manifest by the contract's rule and returns a normalized copy (exposed data
- * de-duplicated, in SPEC order); MANIFEST_INVALID lists every problem.
+ * de-duplicated, in the contract's order); MANIFEST_INVALID lists every problem.
  */
 export function checkManifest(manifest: IncidentManifest): IncidentManifest {
   const {

@@ -55,12 +55,12 @@ export const REGISTRY_SLOT = keySlot('incidents');
 
 export const DEFAULT_CAPACITY = 4_000_000;
 export const DEFAULT_MAX_ENTRIES_PER_BUCKET = 512;
-export const DEFAULT_GROUP_BITS = 6;
-export const DEFAULT_FIELD_BYTES = 16;
-export const MAX_BUCKET_BITS = 20;
-export const MAX_GROUP_BITS = 10;
+const DEFAULT_GROUP_BITS = 6;
+const DEFAULT_FIELD_BYTES = 16;
+const MAX_BUCKET_BITS = 20;
+const MAX_GROUP_BITS = 10;
 /** Filter bits per watched card at full capacity: about 6% false positives there, 1.5% at a quarter. */
-export const FILTER_BITS_PER_CARD = 16;
+const FILTER_BITS_PER_CARD = 16;
 const MIN_FILTER_BITS = 2 ** 13;
 const MAX_FILTER_BITS = 2 ** 32;
 const MIN_FIELD_BYTES = 12;

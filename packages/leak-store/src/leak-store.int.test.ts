@@ -556,8 +556,7 @@ for (const target of targets) {
         const bitsSet = async () => {
           let n = 0;
           for (const key of ks.filterKeys) {
-            for (const byte of ((await redis.getBuffer(key)) as Buffer | null) ?? [])
-              for (let b = byte; b; b &= b - 1) n += 1;
+            for (const byte of (await redis.getBuffer(key)) ?? []) for (let b = byte; b; b &= b - 1) n += 1;
           }
           return n;
         };

@@ -1,4 +1,4 @@
-import { PipelineRunner, toRedisError, type RedisClient, type SlotCommand } from '@leakwatch/redis';
+import { PipelineRunner, toRedisError, type SlotCommand } from '@leakwatch/redis';
 import type { Cluster, Redis } from 'ioredis';
 
 /** A single Redis or a Redis Cluster client from ioredis; the store works the same on both. */
@@ -18,7 +18,7 @@ export type { RedisCallStats } from '@leakwatch/redis';
  */
 export class RedisAdapter extends PipelineRunner {
   constructor(client: LeakStoreRedis) {
-    super(client as RedisClient);
+    super(client);
   }
 
   /** Runs commands of one reply type in one round trip; replies in command order. */

@@ -63,7 +63,7 @@ end
  * Returns {cards newly watched in the incident, expiry tags added to already watched cards, unchanged}.
  * The counter and the filter move in the same script as the data, so both stay exact under retries.
  */
-export const ADD_CARDS_LUA = `${RECORD_WALKER}${FILTER_SETTER}
+const ADD_CARDS_LUA = `${RECORD_WALKER}${FILTER_SETTER}
 local no = tonumber(ARGV[1])
 local flen = tonumber(ARGV[2])
 local foff = tonumber(ARGV[3])
@@ -134,7 +134,7 @@ return {added, expiries, unchanged}
  * cost speed, never a hit.
  * Returns only hits, flat: {i, value, i, value, ...}.
  */
-export const LOOKUP_LUA = `
+const LOOKUP_LUA = `
 local flen = tonumber(ARGV[1])
 local foff = tonumber(ARGV[2])
 local fbits = tonumber(ARGV[3])
@@ -178,7 +178,7 @@ return out
  * KEYS[1] = the filter; KEYS[2..] = every bucket of the group. ARGV[1] = offset of the filter
  * bytes in a field; ARGV[2] = filter bits. Returns the number of cards seen.
  */
-export const REBUILD_FILTER_LUA = `${FILTER_SETTER}
+const REBUILD_FILTER_LUA = `${FILTER_SETTER}
 local foff = tonumber(ARGV[1])
 local fbits = tonumber(ARGV[2])
 redis.call('DEL', KEYS[1])
@@ -197,7 +197,7 @@ return #offsets
  * KEYS[1] = the group's counter hash; KEYS[1+i] = bucket of card i; ARGV[i] = its field.
  * Returns {{i, incidentNumber...}, ...} for the cards that were watched.
  */
-export const REMOVE_CARDS_LUA = `${RECORD_WALKER}
+const REMOVE_CARDS_LUA = `${RECORD_WALKER}
 local out = {}
 for i = 2, #KEYS do
   local field = ARGV[i - 1]
@@ -225,7 +225,7 @@ return out
  * KEYS[1] = the group's counter hash; KEYS[2..] = bucket hashes; ARGV = retired incident numbers.
  * Returns {values rewritten, cards no longer watched at all}.
  */
-export const PURGE_LUA = `${RECORD_WALKER}
+const PURGE_LUA = `${RECORD_WALKER}
 local retired = {}
 for i = 1, #ARGV do retired[tonumber(ARGV[i])] = true end
 local rewritten, dropped = 0, 0
@@ -257,7 +257,7 @@ return {rewritten, dropped}
  * KEYS = meta hash, ids hash, incident hash. ARGV[1] = incidentId, ARGV[2] = now (ISO),
  * ARGV[3..] = field, value pairs. Returns {created (0/1), number, changed (0/1)}.
  */
-export const UPSERT_INCIDENT_LUA = `
+const UPSERT_INCIDENT_LUA = `
 local no = redis.call('HGET', KEYS[2], ARGV[1])
 if not no then
   no = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -285,7 +285,7 @@ return {0, tonumber(no), changed}
  * Marks an incident retired. KEYS = meta hash, ids hash, incident hash; ARGV[1] = incidentId,
  * ARGV[2] = now. Returns 0 when unknown, 1 when retired now, 2 when it already was.
  */
-export const RETIRE_INCIDENT_LUA = `
+const RETIRE_INCIDENT_LUA = `
 if not redis.call('HGET', KEYS[2], ARGV[1]) then return 0 end
 if redis.call('HGET', KEYS[3], 'status') == 'retired' then return 2 end
 redis.call('HSET', KEYS[3], 'status', 'retired', 'retiredAt', ARGV[2], 'updatedAt', ARGV[2])
@@ -298,7 +298,7 @@ return 1
  * KEYS[1] = meta hash; ARGV = layoutVersion, bucketBits, groupBits, fieldBytes, filterBits, capacity and
  * maxEntriesPerBucket (the last two only for operators to read).
  */
-export const INIT_LAYOUT_LUA = `
+const INIT_LAYOUT_LUA = `
 if redis.call('HEXISTS', KEYS[1], 'layoutVersion') == 0 then
   redis.call('HSET', KEYS[1], 'layoutVersion', ARGV[1], 'bucketBits', ARGV[2], 'groupBits', ARGV[3],
     'fieldBytes', ARGV[4], 'filterBits', ARGV[5], 'capacity', ARGV[6], 'maxEntriesPerBucket', ARGV[7])

@@ -9,12 +9,12 @@ export function partnerAlertsTopic(partnerId: string): string {
   return `partner.${partnerId}.alerts.v1`;
 }
 
-/** SPEC "Partners": at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (milliseconds, before jitter). */
+/** docs/contract.md, "Partners file": at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (milliseconds, before jitter). */
 export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([
   0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
 ]);
 
-/** Default per-attempt timeout of a webhook (SPEC: 15 s). */
+/** Default per-attempt timeout of a webhook (docs/contract.md: 15 s). */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
 
 export interface KafkaDelivery {

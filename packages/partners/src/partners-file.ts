@@ -86,7 +86,7 @@ interface KeyShape {
   expected: string;
 }
 
-/** HMAC secrets: `whsec_` + base64 of 24-64 random bytes (SPEC "Partners"). */
+/** HMAC secrets: `whsec_` + base64 of 24-64 random bytes (docs/contract.md, "Partners file"). */
 const HMAC_SECRET: KeyShape = {
   prefix: 'whsec_',
   accepts: (bytes) => bytes >= 24 && bytes <= 64,

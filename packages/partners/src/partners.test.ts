@@ -74,12 +74,13 @@ describe('the example partners file', () => {
   });
 
   it('names the missing environment variable, without it', () => {
-    return expect(loadPartners(exampleFile.pathname)).rejects.toMatchObject({
-      code: 'PARTNERS_INVALID',
-      message: expect.stringContaining(
+    const loading = loadPartners(exampleFile.pathname);
+    return Promise.all([
+      expect(loading).rejects.toMatchObject({ code: 'PARTNERS_INVALID' }),
+      expect(loading).rejects.toThrow(
         'partners[1].delivery.webhook.secrets[0]: environment variable LEAKWATCH_WEBHOOK_SECRET_FUJI_BANK is not set',
       ),
-    });
+    ]);
   });
 });
 
@@ -385,14 +386,15 @@ describe('createPartnerRouter', () => {
     expect(() => createPartnerRouter([partner('a', ['41111'])])).toThrow(/6-8 digits/);
   });
 
-  it('routes a million BINs quickly (three Map probes at most)', () => {
+  it('routes among thousands of partners exactly, by BIN, and nothing in between', () => {
     const many = Array.from({ length: 2000 }, (_, i) => partner(`p${i}`, [String(40000000 + i * 7)]));
     const big = createPartnerRouter(many);
-    const started = performance.now();
-    let hits = 0;
-    for (let i = 0; i < 1_000_000; i++) if (big.route(String(40000000 + (i % 20000))) !== null) hits++;
-    expect(hits).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(2000);
+    const routed: string[] = [];
+    for (let n = 0; n < 20_000; n++) {
+      const found = big.route(String(40000000 + n));
+      if (found !== null) routed.push(`${n}:${found.partnerId}`);
+    }
+    expect(routed).toEqual(Array.from({ length: 2000 }, (_, i) => `${i * 7}:p${i}`));
   });
 });
 

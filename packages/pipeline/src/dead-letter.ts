@@ -6,7 +6,7 @@ export interface SourcePosition {
   offset: string;
 }
 
-/** Header names of a dead letter (SPEC "Dead letters"). */
+/** Header names of a dead letter (docs/contract.md, "Dead letters"). */
 export const DLQ_HEADERS = {
   code: 'lw-error-code',
   message: 'lw-error-message',

@@ -6,7 +6,7 @@ import { message } from './stages/stages.fakes.js';
 import type { InboundMessage } from './types.js';
 
 /** Counts each message clean, unless its value names a failure. */
-function fakeProcess(failures: Record<string, unknown>) {
+function fakeProcess(failures: Record<string, Error>) {
   const calls: string[][] = [];
   const process = (messages: readonly InboundMessage[]): Promise<BatchOutcome> => {
     calls.push(messages.map((m) => m.offset));

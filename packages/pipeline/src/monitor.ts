@@ -133,12 +133,12 @@ export class AuthorizationMonitor {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      eachBatch: async (payload) => {
         const handled = this.#handleBatch(
-          batch,
-          heartbeat,
-          () => isRunning() && !isStale() && this.#state !== 'stopping',
-          resolveOffset,
+          payload.batch,
+          () => payload.heartbeat(),
+          () => payload.isRunning() && !payload.isStale() && this.#state !== 'stopping',
+          (offset) => payload.resolveOffset(offset),
         );
         this.#inFlight.add(handled);
         try {

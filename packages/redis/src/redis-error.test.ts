@@ -5,7 +5,8 @@ import { toRedisError } from './redis-error.js';
 
 /** An error reply as ioredis raises it. */
 function reply(message: string): Error {
-  return new ReplyError(message);
+  // ioredis types ReplyError as any (it comes from redis-errors, which ships no types)
+  return new (ReplyError as new (message: string) => Error)(message);
 }
 
 const SHA = 'f_1028a5dba704e1d8a01fd96efeba25bb78f62df2';

@@ -19,7 +19,7 @@ const WRAPPED_SCRIPT_ERROR = /^ERR Error running script\b/;
 const INNER_REPLY = /@user_script: ?\d+: -([A-Z]+ .*)$/s;
 
 /** Whether an error reply can heal (retry) or reveals a bug in what we sent (never retried). */
-export function isHealingReply(message: string): boolean {
+function isHealingReply(message: string): boolean {
   if (WRAPPED_SCRIPT_ERROR.test(message)) {
     const inner = INNER_REPLY.exec(message)?.[1];
     return inner !== undefined && isHealingReply(inner);

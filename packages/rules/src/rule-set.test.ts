@@ -176,9 +176,8 @@ describe('loadRuleSet', () => {
   });
 
   it('reports an unreadable file as FILE_UNREADABLE', async () => {
-    await expect(loadRuleSet(join(dir, 'missing.yaml'))).rejects.toMatchObject({
-      code: 'FILE_UNREADABLE',
-      message: expect.stringContaining('ENOENT'),
-    });
+    const loading = loadRuleSet(join(dir, 'missing.yaml'));
+    await expect(loading).rejects.toMatchObject({ code: 'FILE_UNREADABLE' });
+    await expect(loading).rejects.toThrow('ENOENT');
   });
 });

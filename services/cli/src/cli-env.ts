@@ -11,7 +11,7 @@ const CliEnv = z
   })
   .superRefine(checkSharedEnv);
 
-export type CliEnv = z.output<typeof CliEnv>;
+type CliEnv = z.output<typeof CliEnv>;
 
 export function loadCliEnv(env: Record<string, string | undefined>) {
   const parsed = parseEnv(CliEnv, env, 'configuration');

@@ -67,13 +67,14 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
       autoCommit: false,
       partitionsConsumedConcurrently: 3,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch }) => {
+      eachBatch: ({ batch }) => {
         seen += batch.messages.length;
         if (first === 0) {
           first = performance.now();
           firstCount = seen;
         }
         if (seen >= expected) resolve(((seen - firstCount) / (performance.now() - first)) * 1000);
+        return Promise.resolve();
       },
     });
   });

@@ -99,7 +99,7 @@ export const redisClusterService: ServiceDefinition = {
       await waitUntil(() => redisPings(port), {
         what: `redis-cluster node ${port}`,
         timeoutMs: 20_000,
-        pid: pids[index] as number,
+        pid: pids[index],
         logFile: join(home, `node-${index}.log`),
       });
     }

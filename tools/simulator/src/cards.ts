@@ -199,7 +199,7 @@ export function addMonths(expiry: string, months: number): string {
 }
 
 /** Validates a scheme mix: known schemes, finite non-negative weights, at least one positive. */
-export function schemeTable(mix: SchemeMix | undefined, path: string): Weighted<SimulatedScheme> {
+function schemeTable(mix: SchemeMix | undefined, path: string): Weighted<SimulatedScheme> {
   const source: SchemeMix = mix ?? JAPAN_SCHEME_MIX;
   const problems: string[] = [];
   const entries: [SimulatedScheme, number][] = [];

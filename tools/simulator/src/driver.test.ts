@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLeakwatchError } from '@leakwatch/errors';
 import { generateCards } from './cards.js';
-import { type TrafficStats, runTraffic } from './driver.js';
+import { type Clock, type TrafficStats, runTraffic, systemClock } from './driver.js';
 import { type SimulatedEvent, createTrafficGenerator } from './traffic.js';
 
 const watchedCards = generateCards({ count: 100, seed: 'driver', referenceTime: Date.UTC(2025, 0, 1) });
@@ -21,13 +21,44 @@ function recorder() {
   const batches: SimulatedEvent[][] = [];
   return {
     batches,
-    send: async (events: SimulatedEvent[]) => {
+    send: (events: SimulatedEvent[]) => {
       batches.push(events);
+      return Promise.resolve();
     },
   };
 }
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+function abortError(): Error {
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+}
+
+/**
+ * Time that moves only when the driver sleeps or a test advances it: no timers, no wall clock.
+ * `onSleep` runs as a sleep starts (for an abort that arrives while the driver waits).
+ */
+class FakeClock implements Clock {
+  time = 0;
+  readonly sleeps: number[] = [];
+  onSleep: ((ms: number) => void) | undefined;
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    this.onSleep?.(ms);
+    if (signal?.aborted) return Promise.reject(abortError());
+    this.time += ms;
+    return Promise.resolve();
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
 
 describe('runTraffic', () => {
   it('stops at count, in batches of at most batchSize, counting what it sent', async () => {
@@ -62,58 +93,76 @@ describe('runTraffic', () => {
 
   it('paces to the target rate', async () => {
     const { batches, send } = recorder();
+    const clock = new FakeClock();
     const result = await runTraffic({
       generator: generator(),
       ratePerSecond: 1_000,
       count: 300,
       batchSize: 50,
       send,
+      clock,
     });
-    // The first 50 go at once, the remaining 250 take 250 ms at 1000/s.
-    expect(result.elapsedMs).toBeGreaterThanOrEqual(230);
-    expect(result.elapsedMs).toBeLessThan(800);
-    expect(batches.every((b) => b.length <= 50)).toBe(true);
+    // The first 50 go at once; each next 50 waits 50 ms for its tokens at 1000/s.
+    expect(batches.map((b) => b.length)).toEqual([50, 50, 50, 50, 50, 50]);
+    expect(clock.sleeps).toEqual([50, 50, 50, 50, 50]);
+    expect(result.elapsedMs).toBe(250);
+    expect(result.achievedRate).toBe(1_200);
   });
 
   it('sends small batches often at low rates instead of waiting for a full one', async () => {
     const { batches, send } = recorder();
-    await runTraffic({ generator: generator(), ratePerSecond: 50, count: 10, batchSize: 500, send });
-    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(5);
+    const clock = new FakeClock();
+    await runTraffic({ generator: generator(), ratePerSecond: 50, count: 10, batchSize: 500, send, clock });
+    // a batch waits at most 100 ms for its tokens: 5 events at 50/s
+    expect(batches.map((b) => b.length)).toEqual([5, 5]);
+    expect(clock.sleeps).toEqual([100]);
   });
 
   it('stops when the duration is up', async () => {
     const { send } = recorder();
+    const clock = new FakeClock();
     const result = await runTraffic({
       generator: generator(),
       ratePerSecond: 200,
       durationMs: 300,
       batchSize: 10,
       send,
+      clock,
     });
     expect(result.stoppedBy).toBe('duration');
-    expect(result.elapsedMs).toBeGreaterThanOrEqual(295);
-    expect(result.elapsedMs).toBeLessThan(600);
-    expect(result.sent).toBeGreaterThanOrEqual(60);
-    expect(result.sent).toBeLessThanOrEqual(90);
+    expect(result.elapsedMs).toBe(300);
+    // 10 at once, then 10 every 50 ms up to and including the deadline
+    expect(result.sent).toBe(70);
+    expect(Math.max(...clock.sleeps)).toBeLessThanOrEqual(50);
   });
 
-  it('stops on abort at once, even while waiting for tokens, and leaves no timer behind', async () => {
-    const before = timers();
+  it('stops on abort at once, even while waiting for tokens', async () => {
     const { send } = recorder();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const started = performance.now();
+    const clock = new FakeClock();
+    clock.onSleep = () => controller.abort();
     const result = await runTraffic({
       generator: generator(),
       ratePerSecond: 1, // the second event is due in 1 s
       batchSize: 1,
       send,
       signal: controller.signal,
+      clock,
     });
     expect(result.stoppedBy).toBe('abort');
     expect(result.sent).toBe(1);
-    expect(performance.now() - started).toBeLessThan(500);
-    expect(timers()).toBeLessThanOrEqual(before);
+    expect(clock.sleeps).toEqual([1_000]);
+    expect(result.elapsedMs).toBe(0);
+  });
+
+  it('on the system clock, an abort ends a sleep at once and clears its timer', async () => {
+    const before = timers();
+    const controller = new AbortController();
+    const sleeping = systemClock.sleep(60_000, controller.signal);
+    expect(timers()).toBe(before + 1);
+    controller.abort();
+    await expect(sleeping).rejects.toMatchObject({ name: 'AbortError' });
+    expect(timers()).toBe(before);
   });
 
   it('sends nothing when already aborted', async () => {
@@ -131,29 +180,25 @@ describe('runTraffic', () => {
 
   it('catches up after a stall by at most a second of traffic', async () => {
     const sizes: number[] = [];
-    let stalled = false;
+    const clock = new FakeClock();
     const result = await runTraffic({
       generator: generator(),
       ratePerSecond: 1_000,
       count: 1_200,
       batchSize: 10_000,
-      send: async (events) => {
+      send: (events) => {
         sizes.push(events.length);
-        if (!stalled) {
-          stalled = true;
-          await new Promise((resolve) => setTimeout(resolve, 1_500));
-        }
+        if (sizes.length === 1) clock.advance(1_500); // the first send stalls for 1.5 s
+        return Promise.resolve();
       },
+      clock,
     });
     expect(result.sent).toBe(1_200);
-    expect(sizes[0]).toBe(100);
     // 1.5 s of missed traffic, but only 1 s (1000 events) may go out at once.
-    expect(sizes[1]).toBeGreaterThan(900);
-    expect(sizes[1]).toBeLessThanOrEqual(1_000);
+    expect(sizes).toEqual([100, 1_000, 100]);
   });
 
-  it('ends with the error of a failed send, leaving no timer behind', async () => {
-    const before = timers();
+  it('ends with the error of a failed send', async () => {
     const failure = new Error('broker down');
     let calls = 0;
     await expect(
@@ -161,18 +206,22 @@ describe('runTraffic', () => {
         generator: generator(),
         ratePerSecond: 1_000,
         batchSize: 10,
-        send: async () => {
-          if (++calls === 3) throw failure;
-        },
+        send: () => (++calls === 3 ? Promise.reject(failure) : Promise.resolve()),
+        clock: new FakeClock(),
       }),
     ).rejects.toBe(failure);
     expect(calls).toBe(3);
-    expect(timers()).toBeLessThanOrEqual(before);
   });
 
   it('refuses bad options with USAGE', async () => {
     await expect(
-      runTraffic({ generator: generator(), ratePerSecond: 0, batchSize: 0, count: -1, send: async () => {} }),
+      runTraffic({
+        generator: generator(),
+        ratePerSecond: 0,
+        batchSize: 0,
+        count: -1,
+        send: () => Promise.resolve(),
+      }),
     ).rejects.toSatisfy(
       (error) =>
         isLeakwatchError(error, 'USAGE') &&

@@ -40,7 +40,23 @@ export interface RunTrafficOptions {
   progressIntervalMs?: number | undefined;
   /** Ends the run after the batch in flight; the run then resolves with `stoppedBy: 'abort'`. */
   signal?: AbortSignal | undefined;
+  /** Where time comes from; the system clock unless a test passes a fake one. */
+  clock?: Clock | undefined;
 }
+
+/** The driver's only source of time, so that tests can run it on a fake one. */
+export interface Clock {
+  /** Milliseconds on a monotonic scale (only differences matter). */
+  now(): number;
+  /** Resolves after `ms`; rejects with an error named AbortError, at once, when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Real time: `performance.now()` and a timer that an abort clears. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, signal === undefined ? undefined : { signal }),
+};
 
 /** A batch waits at most this long for its tokens: low rates send small batches often rather than big ones rarely. */
 const FILL_WINDOW_SECONDS = 0.1;
@@ -58,6 +74,7 @@ const CATCH_UP_SECONDS = 1;
  */
 export async function runTraffic(options: RunTrafficOptions): Promise<TrafficRunResult> {
   const { generator, ratePerSecond: rate, batchSize, send, signal } = options;
+  const clock = options.clock ?? systemClock;
   const problems: string[] = [];
   if (typeof rate !== 'number' || !(rate > 0))
     problems.push('ratePerSecond: must be above 0 (Infinity for no limit)');
@@ -74,7 +91,7 @@ export async function runTraffic(options: RunTrafficOptions): Promise<TrafficRun
   if (typeof send !== 'function') problems.push('send: must be a function');
   if (problems.length > 0) throw usageError('invalid traffic run options', problems);
 
-  const started = performance.now();
+  const started = clock.now();
   const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
   const count = options.count ?? Infinity;
   const unlimited = rate === Infinity;
@@ -101,7 +118,7 @@ export async function runTraffic(options: RunTrafficOptions): Promise<TrafficRun
     refilledAt = now;
   };
   const snapshot = (): TrafficStats => {
-    const elapsedMs = performance.now() - started;
+    const elapsedMs = clock.now() - started;
     return {
       ...stats,
       byFormat: { ...stats.byFormat },
@@ -122,7 +139,7 @@ export async function runTraffic(options: RunTrafficOptions): Promise<TrafficRun
       stoppedBy = 'count';
       break;
     }
-    let now = performance.now();
+    let now = clock.now();
     if (now >= deadline) {
       stoppedBy = 'duration';
       break;
@@ -137,8 +154,8 @@ export async function runTraffic(options: RunTrafficOptions): Promise<TrafficRun
       if (tokens < wanted) {
         const waitMs = Math.max(1, Math.ceil(((wanted - tokens) * 1000) / rate));
         const wakeAt = Math.min(now + waitMs, deadline);
-        if (!(await pause(Math.max(1, Math.ceil(wakeAt - now)), signal))) continue;
-        now = performance.now();
+        if (!(await pause(clock, Math.max(1, Math.ceil(wakeAt - now)), signal))) continue;
+        now = clock.now();
         refill(now);
         if (tokens < wanted) continue; // woke at the deadline or a hair early: re-check from the top
       }
@@ -149,8 +166,8 @@ export async function runTraffic(options: RunTrafficOptions): Promise<TrafficRun
     const batch = generator.nextBatch(size);
     await send(batch);
     tally(batch);
-    if (options.onProgress !== undefined && performance.now() - lastProgress >= progressIntervalMs) {
-      lastProgress = performance.now();
+    if (options.onProgress !== undefined && clock.now() - lastProgress >= progressIntervalMs) {
+      lastProgress = clock.now();
       options.onProgress(snapshot());
     }
   }
@@ -173,10 +190,10 @@ export async function runTraffic(options: RunTrafficOptions): Promise<TrafficRun
   }
 }
 
-/** Sleeps `ms` on a timer that an abort clears at once. Resolves false when aborted. */
-async function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+/** Sleeps `ms` on the clock; an abort ends the sleep at once. Resolves false when aborted. */
+async function pause(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   try {
-    await sleep(ms, undefined, signal === undefined ? undefined : { signal });
+    await clock.sleep(ms, signal);
     return true;
   } catch (error) {
     if ((error as { name?: unknown }).name === 'AbortError') return false;

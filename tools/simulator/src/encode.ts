@@ -2,7 +2,7 @@ import type { CardAuthorization, EncodeAvro } from './authorization.js';
 import { usageError } from './usage.js';
 import type { SimulatedEvent } from './traffic.js';
 
-/** How a JSON upstream writes an authorization; the SPEC allows both variations. */
+/** How a JSON upstream writes an authorization; the contract (docs/contract.md) allows both variations. */
 export interface JsonStyle {
   /** `occurredAt` as an ISO-8601 string instead of epoch milliseconds. */
   occurredAtIso?: boolean;

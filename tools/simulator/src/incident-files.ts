@@ -9,7 +9,7 @@ import { type GeneratedCard, type SchemeMix, iterateCards } from './cards.js';
 import { Random, type Seed } from './random.js';
 import { referenceTimeMs, usageError } from './usage.js';
 
-/** An incident manifest as the SPEC names its fields (the importer validates it; this only writes one). */
+/** An incident manifest as the contract (docs/contract.md) names its fields (the importer validates it; this only writes one). */
 export interface SimulatedIncidentManifest {
   incidentId: string;
   source: string;

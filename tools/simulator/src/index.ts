@@ -51,4 +51,10 @@ export {
   type AuthorizationPattern,
 } from './traffic.js';
 export { encodeAuthorizationJson, jsonStyleFor, messageValue, type JsonStyle } from './encode.js';
-export { runTraffic, type RunTrafficOptions, type TrafficStats, type TrafficRunResult } from './driver.js';
+export {
+  runTraffic,
+  type Clock,
+  type RunTrafficOptions,
+  type TrafficStats,
+  type TrafficRunResult,
+} from './driver.js';

@@ -237,7 +237,7 @@ describe('poison', () => {
   function decode(bytes: Buffer): Record<string, unknown> {
     return bytes[0] === 0
       ? (decodeAvro(bytes) as unknown as Record<string, unknown>)
-      : JSON.parse(bytes.toString('utf8'));
+      : (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>);
   }
 
   it('draws every kind, each with its expected dead-letter code', () => {
@@ -367,7 +367,7 @@ describe('JSON events', () => {
       styles.add(`${typeof parsed['occurredAt']}/${text.includes('null')}`);
       const occurredAt =
         typeof parsed['occurredAt'] === 'string' ? Date.parse(parsed['occurredAt']) : parsed['occurredAt'];
-      const restored = avroType.fromBuffer(avroType.toBuffer({ ...parsed, occurredAt }));
+      const restored: unknown = avroType.fromBuffer(avroType.toBuffer({ ...parsed, occurredAt }));
       expect(restored).toEqual(event.value);
     }
     expect(styles).toEqual(new Set(['number/true', 'string/true', 'number/false', 'string/false']));

@@ -16,7 +16,7 @@ interface CurrencyInfo {
   roundTo: number;
 }
 
-export const CURRENCIES: Readonly<Record<string, CurrencyInfo>> = {
+const CURRENCIES: Readonly<Record<string, CurrencyInfo>> = {
   JPY: { typicalMinor: 3_000, atmStepMinor: 10_000, roundTo: 10 },
   KRW: { typicalMinor: 30_000, atmStepMinor: 50_000, roundTo: 100 },
   USD: { typicalMinor: 3_500, atmStepMinor: 2_000, roundTo: 1 },

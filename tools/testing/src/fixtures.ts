@@ -5,6 +5,14 @@ import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { inject, test } from 'vitest';
 import type { StackEndpoints } from './stack.js';
 
+// Here rather than beside the global setup that provides it: every importer of this package
+// (and so every test calling `inject('endpoints')`) sees the type.
+declare module 'vitest' {
+  export interface ProvidedContext {
+    endpoints: StackEndpoints;
+  }
+}
+
 export interface IntegrationFixtures {
   /** Real endpoints of Kafka, the registry and Redis for this run. */
   endpoints: StackEndpoints;

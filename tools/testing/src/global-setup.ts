@@ -1,12 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { dockerReachable, startContainerStack } from './containers.js';
-import { endpointsFromEnv, javaAndMavenPresent, startTestStack, type StackEndpoints } from './stack.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    endpoints: StackEndpoints;
-  }
-}
+import { endpointsFromEnv, javaAndMavenPresent, startTestStack } from './stack.js';
 
 /**
  * Integration tests get real endpoints: the LEAKWATCH_* variables when set (CI and

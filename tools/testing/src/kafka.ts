@@ -45,7 +45,7 @@ export async function collectMessages(
       );
       consumer
         .run({
-          eachMessage: async ({ topic, partition, message }) => {
+          eachMessage: ({ topic, partition, message }) => {
             const headers: Record<string, string> = {};
             for (const [key, value] of Object.entries(message.headers ?? {})) {
               if (value !== undefined) headers[key] = Array.isArray(value) ? String(value[0]) : String(value);
@@ -62,6 +62,7 @@ export async function collectMessages(
               clearTimeout(timer);
               resolve();
             }
+            return Promise.resolve();
           },
         })
         .catch((error: unknown) => {

@@ -93,7 +93,7 @@ export function cardIncident(incidentId: string, expiryTags: string[] = []): Car
 /** A watch list holding `hits` by fingerprint; records each lookup. */
 export function fakeWatchList(hits: Map<string, LeakHit> = new Map()) {
   const lookups: string[][] = [];
-  let failWith: unknown;
+  let failWith: Error | undefined;
   const watchList: WatchList = {
     lookup: (fingerprints) => {
       lookups.push([...fingerprints]);
@@ -101,7 +101,7 @@ export function fakeWatchList(hits: Map<string, LeakHit> = new Map()) {
       return Promise.resolve(new Map([...hits].filter(([f]) => fingerprints.includes(f))));
     },
   };
-  return { watchList, lookups, fail: (error: unknown) => (failWith = error) };
+  return { watchList, lookups, fail: (error: Error) => (failWith = error) };
 }
 
 /** History that answers fixed counts and records what it was given. */

@@ -131,7 +131,8 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
     // up to 4 writes in flight; the first failure stops the import, the others are awaited
     // (never left to reject unobserved)
     const inFlight = new Set<Promise<void>>();
-    let failure: unknown;
+    // boxed, so that even a rejection with `undefined` stops the import
+    let failure: { error: unknown } | undefined;
     while (!next.done && failure === undefined) {
       const cards: CardRecord[] = [];
       for (const row of next.value) {
@@ -159,7 +160,7 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
               if (other) otherKeyEntries += other.added + other.expiryTagsAdded;
             },
             (error: unknown) => {
-              failure ??= error;
+              failure ??= { error };
             },
           )
           .finally(() => inFlight.delete(write));
@@ -174,7 +175,7 @@ export async function importCards(options: ImportOptions): Promise<ImportSummary
       next = await batches.next();
     }
     await Promise.all(inFlight);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.error;
   };
 
   try {
