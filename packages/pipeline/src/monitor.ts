@@ -77,6 +77,25 @@ export class AuthorizationMonitor {
       maxInFlightRequests: 5,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
     });
+    // once per consumer, not per start(): a start that failed and is retried adds no listener
+    const { logger } = options;
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
+      logger.info(
+        { memberId: payload.memberId, assignment: payload.memberAssignment },
+        'joined consumer group',
+      );
+      if (this.#state === 'starting') this.#state = this.#retrying.size > 0 ? 'retrying' : 'running';
+    });
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#lastError = describeError(payload.error);
+      logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart && this.#state !== 'stopping' && this.#state !== 'stopped') {
+        // kafkajs gave up on this consumer: nothing is being read any more; say so and let the
+        // process be restarted rather than look healthy while the lag grows
+        this.#state = 'failed';
+        this.#options.onFatal?.(payload.error);
+      }
+    });
   }
 
   get state(): MonitorState {
@@ -101,53 +120,37 @@ export class AuthorizationMonitor {
       throw new LeakwatchError('INTERNAL', `monitor cannot start from state ${this.#state}`);
     this.#state = 'starting';
     const { topics, logger } = this.#options;
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
-      logger.info(
-        { memberId: payload.memberId, assignment: payload.memberAssignment },
-        'joined consumer group',
-      );
-      if (this.#state === 'starting') this.#state = this.#retrying.size > 0 ? 'retrying' : 'running';
-    });
-    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
-      this.#lastError = describeError(payload.error);
-      logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart && this.#state !== 'stopping' && this.#state !== 'stopped') {
-        // kafkajs gave up on this consumer: nothing is being read any more; say so and let the
-        // process be restarted rather than look healthy while the lag grows
-        this.#state = 'failed';
-        this.#options.onFatal?.(payload.error);
-      }
-    });
     try {
       await this.#producer.connect();
       await this.#consumer.connect();
       await this.#consumer.subscribe({ topic: topics.authorizations, fromBeginning: true });
+      await this.#consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+          const handled = this.#handleBatch(
+            batch,
+            heartbeat,
+            () => isRunning() && !isStale() && this.#state !== 'stopping',
+            resolveOffset,
+          );
+          this.#inFlight.add(handled);
+          try {
+            await handled;
+          } finally {
+            this.#inFlight.delete(handled);
+          }
+        },
+      });
     } catch (error) {
-      // back to idle, so a caller that retries start-up (a broker still coming up) can
+      // back to idle, so a caller that retries start-up (a broker still coming up) can; the
+      // listeners stay (they were added once, in the constructor)
       await this.#consumer.disconnect().catch(() => undefined);
       await this.#producer.disconnect().catch(() => undefined);
-      this.#state = 'idle';
+      if (this.#state === 'starting') this.#state = 'idle';
       throw error;
     }
-    await this.#consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        const handled = this.#handleBatch(
-          batch,
-          heartbeat,
-          () => isRunning() && !isStale() && this.#state !== 'stopping',
-          resolveOffset,
-        );
-        this.#inFlight.add(handled);
-        try {
-          await handled;
-        } finally {
-          this.#inFlight.delete(handled);
-        }
-      },
-    });
     logger.info({ topic: topics.authorizations, groupId: this.#options.groupId }, 'monitor consuming');
   }
 
