@@ -1,10 +1,32 @@
 import { createServer, type AddressInfo } from 'node:net';
+import {
+  cardAuthorizationAvro,
+  createSchemaRegistry,
+  ensureSchemaRegistered,
+  valueSubject,
+} from '@leakwatch/contracts';
 import { createRootLogger } from '@leakwatch/logger';
-import { loadEnv, startMonitor } from '@leakwatch/monitor-service';
+import { loadEnv, startMonitor, type MonitorHandle } from '@leakwatch/monitor-service';
 import { integrationTest as it } from '@leakwatch/testing';
 import { describe, expect, vi } from 'vitest';
-import { captureLines, getOps, monitorEnv, watchedIncident } from './support/monitor-harness.js';
+import {
+  captureLines,
+  decodeAlerts,
+  getOps,
+  monitorEnv,
+  processedCounts,
+  readToEnd,
+  waitUntilReady,
+  watchedIncident,
+} from './support/monitor-harness.js';
 import { hostPortOf, TcpProxy, throughProxy } from './support/tcp-proxy.js';
+import {
+  expectAlertsExactlyFor,
+  produceEvents,
+  simulatedValue,
+  trafficFor,
+  watchedEventIds,
+} from './support/traffic.js';
 
 /*
  * Start-up against dependencies that are not there yet (issue 7, defects 5 and 6). Redis is
@@ -24,6 +46,91 @@ async function freePort(): Promise<number> {
 }
 
 describe('monitor start-up', () => {
+  it('comes up once Redis does: /healthz answers and /readyz says no meanwhile, then it is ready and processes', async ({
+    endpoints,
+    kafka,
+    admin,
+    createTopics,
+    redis,
+    redisPrefix,
+    groupId,
+    testId,
+  }) => {
+    const { topics, fingerprintKeys, keyring, watchedCards } = await watchedIncident({
+      createTopics,
+      redis,
+      redisPrefix,
+      testId,
+    });
+    const schemaId = await ensureSchemaRegistered(
+      createSchemaRegistry({ url: endpoints.schemaRegistryUrl }),
+      cardAuthorizationAvro,
+      valueSubject(topics.authorizations),
+    );
+    const { generator, encodeAvro } = trafficFor({ seed: testId, keyring, watchedCards, schemaId });
+    const events = generator.nextBatch(200);
+
+    const redisProxy = await TcpProxy.start(hostPortOf(endpoints.redisUrl));
+    await redisProxy.stop();
+    const port = await freePort();
+    const log = captureLines();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    let handle: MonitorHandle | undefined;
+    const starting = startMonitor(
+      loadEnv(
+        monitorEnv({
+          endpoints,
+          topics,
+          groupId,
+          redisPrefix,
+          fingerprintKeys,
+          redisUrl: throughProxy(endpoints.redisUrl, redisProxy),
+          extra: { LEAKWATCH_HTTP_PORT: String(port) },
+        }),
+      ),
+      { logger: createRootLogger({ name: 'monitor', level: 'debug', destination: log.stream }) },
+    );
+    try {
+      // several start-up tries fail on Redis; the process is alive, and says it is not ready
+      await vi.waitFor(() => {
+        const retries = log.lines.filter((l) => l.includes('redis: dependency unavailable, retrying'));
+        expect(retries.length).toBeGreaterThanOrEqual(3);
+      }, WAIT);
+      expect((await getOps(port, '/healthz')).status).toBe(200);
+      const readyz = await getOps(port, '/readyz');
+      expect(readyz.status).toBe(503);
+
+      // Redis comes up: the next try starts afresh (no failed start is remembered) and succeeds
+      await redisProxy.start();
+      handle = await starting;
+      expect(handle.httpPort).toBe(port);
+      await waitUntilReady(port, WAIT);
+
+      await producer.connect();
+      await produceEvents(producer, topics.authorizations, events, simulatedValue(encodeAvro));
+      await vi.waitFor(
+        async () => expect(processedCounts((await getOps(port, '/metrics')).body).total).toBe(events.length),
+        WAIT,
+      );
+      const alerts = await decodeAlerts(
+        endpoints.schemaRegistryUrl,
+        await readToEnd(kafka, admin, topics.alerts),
+      );
+      const expected = watchedEventIds(events);
+      expect(expected.length).toBeGreaterThan(10);
+      expectAlertsExactlyFor(
+        alerts.map((a) => a.alert),
+        expected,
+      );
+    } finally {
+      await producer.disconnect();
+      await redisProxy.start();
+      handle ??= await starting.catch(() => undefined);
+      await handle?.close();
+      await redisProxy.stop();
+    }
+  });
+
   it('a start-up stopped halfway (SIGTERM while Redis is away) closes its HTTP server', async ({
     endpoints,
     createTopics,
