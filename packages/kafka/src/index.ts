@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { KafkaSettings } from '@leakwatch/config';
 import { LeakwatchError } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
-import { Kafka, logLevel, type ITopicConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import {
+  ConfigResourceTypes,
+  Kafka,
+  logLevel,
+  type ITopicConfig,
+  type LogEntry,
+  type SASLOptions,
+} from 'kafkajs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -98,3 +105,40 @@ export {
   type PartitionLag,
   type PartitionOffsets,
 } from './lag.js';
+
+/** Kafka's default max.message.bytes (broker message.max.bytes), used when a topic says nothing. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * max.message.bytes of each topic (the topic's own setting, else the broker's default): the
+ * largest record batch the broker accepts there. Producers split their requests below it.
+ */
+export async function topicMaxMessageBytes(
+  kafka: Kafka,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      resources: topics.map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ['max.message.bytes'],
+      })),
+      includeSynonyms: false,
+    });
+    const limits = new Map<string, number>();
+    for (const resource of described.resources) {
+      const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
+      const value = Number(entry?.configValue);
+      limits.set(
+        resource.resourceName,
+        Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_MESSAGE_BYTES,
+      );
+    }
+    return limits;
+  } finally {
+    await admin.disconnect();
+  }
+}

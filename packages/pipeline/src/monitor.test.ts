@@ -35,7 +35,16 @@ function fakeKafka(failures: number) {
     disconnect: () => Promise.resolve(void calls.push('producer.disconnect')),
     sendBatch: () => Promise.resolve([]),
   };
-  const kafka = { consumer: () => consumer, producer: () => producer } as unknown as Kafka;
+  const admin = {
+    connect: () => Promise.resolve(),
+    disconnect: () => Promise.resolve(),
+    describeConfigs: () => Promise.resolve({ resources: [] }),
+  };
+  const kafka = {
+    consumer: () => consumer,
+    producer: () => producer,
+    admin: () => admin,
+  } as unknown as Kafka;
   return { kafka, listeners, calls };
 }
 
