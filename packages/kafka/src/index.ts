@@ -109,6 +109,9 @@ export {
 /** Kafka's default max.message.bytes (broker message.max.bytes), used when a topic says nothing. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
+// kafkajs is CommonJS and Node's ESM loader does not see ConfigResourceTypes as a named export
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
 /**
  * max.message.bytes of each topic (the topic's own setting, else the broker's default): the
  * largest record batch the broker accepts there. Producers split their requests below it.
@@ -122,7 +125,7 @@ export async function topicMaxMessageBytes(
   try {
     const described = await admin.describeConfigs({
       resources: topics.map((name) => ({
-        type: ConfigResourceTypes.TOPIC,
+        type: TOPIC_RESOURCE,
         name,
         configNames: ['max.message.bytes'],
       })),
