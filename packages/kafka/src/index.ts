@@ -2,14 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { KafkaSettings } from '@leakwatch/config';
 import { LeakwatchError } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
-import {
-  ConfigResourceTypes,
-  Kafka,
-  logLevel,
-  type ITopicConfig,
-  type LogEntry,
-  type SASLOptions,
-} from 'kafkajs';
+import { Kafka, logLevel, type ITopicConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { ConfigResourceTypes } from 'kafkajs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
