@@ -26,6 +26,9 @@ export const ErrorCodes = {
   INVALID_PAN: { retryable: false, description: 'card number fails length, digit or Luhn checks' },
   INVALID_EXPIRY: { retryable: false, description: 'expiry is not a valid month' },
   UNKNOWN_KEY_ID: { retryable: false, description: 'fingerprint key id is not active here' },
+  // output that Kafka or our encoder refuses for good: dead-lettered so the partition moves on
+  PUBLISH_REFUSED: { retryable: false, description: 'an alert for this message was refused for good' },
+  TOO_LARGE: { retryable: false, description: "a dead letter over the topic's max.message.bytes" },
   // files and commands
   FILE_UNREADABLE: { retryable: false, description: 'an input file cannot be read or parsed' },
   FILE_UNWRITABLE: { retryable: false, description: 'an output file cannot be created or written' },

@@ -3,6 +3,7 @@ import type { KafkaSettings } from '@leakwatch/config';
 import { LeakwatchError } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
 import { Kafka, logLevel, type ITopicConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { ConfigResourceTypes } from 'kafkajs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -105,3 +106,43 @@ export {
   type PartitionLag,
   type PartitionOffsets,
 } from './lag.js';
+
+/** Kafka's default max.message.bytes (broker message.max.bytes), used when a topic says nothing. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+// kafkajs is CommonJS and Node's ESM loader does not see ConfigResourceTypes as a named export
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+/**
+ * max.message.bytes of each topic (the topic's own setting, else the broker's default): the
+ * largest record batch the broker accepts there. Producers split their requests below it.
+ */
+export async function topicMaxMessageBytes(
+  kafka: Kafka,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      resources: topics.map((name) => ({
+        type: TOPIC_RESOURCE,
+        name,
+        configNames: ['max.message.bytes'],
+      })),
+      includeSynonyms: false,
+    });
+    const limits = new Map<string, number>();
+    for (const resource of described.resources) {
+      const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
+      const value = Number(entry?.configValue);
+      limits.set(
+        resource.resourceName,
+        Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_MESSAGE_BYTES,
+      );
+    }
+    return limits;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, LeakwatchError } from '@leakwatch/errors';
+import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes } from '@leakwatch/kafka';
 import type { Logger } from '@leakwatch/logger';
 import type { RuleSet } from '@leakwatch/rules';
-import { Partitioners, type Batch, type Consumer, type Kafka, type Message, type Producer } from 'kafkajs';
-import { deadLetterHeaders, maskDigitRuns } from './dead-letter.js';
+import { Partitioners, type Batch, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { maskDigitRuns } from './dead-letter.js';
 import type { MonitorMetrics } from './metrics.js';
 import { processIsolating } from './isolate.js';
+import { publishOutcome } from './publish.js';
 import { processBatch, type BatchDependencies } from './process-batch.js';
 import { failureCode, retryUntilDone } from './retry.js';
 import type { BatchOutcome } from './stages/outcome.js';
@@ -30,6 +32,11 @@ export interface MonitorOptions {
   logger: Logger;
   /** Input partitions processed side by side (order within a partition is always kept). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Upper bound on one produce request (bytes); the output topics' max.message.bytes, read at
+   * start, bound it too.
+   */
+  maxRequestBytes?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
   /** Called when the consumer crashed for good (kafkajs will not restart it): exit and restart. */
@@ -59,6 +66,8 @@ export class AuthorizationMonitor {
   /** Batches being handled now: a stop waits for them before it commits and leaves. */
   readonly #inFlight = new Set<Promise<void>>();
   #lastError: string | undefined;
+  /** max.message.bytes of the output topics, read at start. */
+  #limits = { alerts: DEFAULT_MAX_MESSAGE_BYTES, deadLetters: DEFAULT_MAX_MESSAGE_BYTES };
 
   constructor(options: MonitorOptions) {
     this.#options = options;
@@ -76,6 +85,25 @@ export class AuthorizationMonitor {
       allowAutoTopicCreation: false,
       maxInFlightRequests: 5,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+    // once per consumer, not per start(): a start that failed and is retried adds no listener
+    const { logger } = options;
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
+      logger.info(
+        { memberId: payload.memberId, assignment: payload.memberAssignment },
+        'joined consumer group',
+      );
+      if (this.#state === 'starting') this.#state = this.#retrying.size > 0 ? 'retrying' : 'running';
+    });
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#lastError = describeError(payload.error);
+      logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart && this.#state !== 'stopping' && this.#state !== 'stopped') {
+        // kafkajs gave up on this consumer: nothing is being read any more; say so and let the
+        // process be restarted rather than look healthy while the lag grows
+        this.#state = 'failed';
+        this.#options.onFatal?.(payload.error);
+      }
     });
   }
 
@@ -101,53 +129,42 @@ export class AuthorizationMonitor {
       throw new LeakwatchError('INTERNAL', `monitor cannot start from state ${this.#state}`);
     this.#state = 'starting';
     const { topics, logger } = this.#options;
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
-      logger.info(
-        { memberId: payload.memberId, assignment: payload.memberAssignment },
-        'joined consumer group',
-      );
-      if (this.#state === 'starting') this.#state = this.#retrying.size > 0 ? 'retrying' : 'running';
-    });
-    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
-      this.#lastError = describeError(payload.error);
-      logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart && this.#state !== 'stopping' && this.#state !== 'stopped') {
-        // kafkajs gave up on this consumer: nothing is being read any more; say so and let the
-        // process be restarted rather than look healthy while the lag grows
-        this.#state = 'failed';
-        this.#options.onFatal?.(payload.error);
-      }
-    });
     try {
+      const limits = await topicMaxMessageBytes(this.#options.kafka, [topics.alerts, topics.deadLetters]);
+      this.#limits = {
+        alerts: limits.get(topics.alerts) ?? DEFAULT_MAX_MESSAGE_BYTES,
+        deadLetters: limits.get(topics.deadLetters) ?? DEFAULT_MAX_MESSAGE_BYTES,
+      };
       await this.#producer.connect();
       await this.#consumer.connect();
       await this.#consumer.subscribe({ topic: topics.authorizations, fromBeginning: true });
+      await this.#consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
+        eachBatch: async (payload) => {
+          const handled = this.#handleBatch(
+            payload.batch,
+            () => payload.heartbeat(),
+            () => payload.isRunning() && !payload.isStale() && this.#state !== 'stopping',
+            (offset) => payload.resolveOffset(offset),
+          );
+          this.#inFlight.add(handled);
+          try {
+            await handled;
+          } finally {
+            this.#inFlight.delete(handled);
+          }
+        },
+      });
     } catch (error) {
-      // back to idle, so a caller that retries start-up (a broker still coming up) can
+      // back to idle, so a caller that retries start-up (a broker still coming up) can; the
+      // listeners stay (they were added once, in the constructor)
       await this.#consumer.disconnect().catch(() => undefined);
       await this.#producer.disconnect().catch(() => undefined);
-      this.#state = 'idle';
+      if (this.#state === 'starting') this.#state = 'idle';
       throw error;
     }
-    await this.#consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 6,
-      eachBatch: async (payload) => {
-        const handled = this.#handleBatch(
-          payload.batch,
-          () => payload.heartbeat(),
-          () => payload.isRunning() && !payload.isStale() && this.#state !== 'stopping',
-          (offset) => payload.resolveOffset(offset),
-        );
-        this.#inFlight.add(handled);
-        try {
-          await handled;
-        } finally {
-          this.#inFlight.delete(handled);
-        }
-      },
-    });
     logger.info({ topic: topics.authorizations, groupId: this.#options.groupId }, 'monitor consuming');
   }
 
@@ -169,8 +186,7 @@ export class AuthorizationMonitor {
     const result = await retryUntilDone(
       async () => {
         const started = performance.now();
-        const outcome = await this.#processIsolating(messages);
-        await this.#publish(batch.partition, outcome);
+        const outcome = await this.#publish(batch.partition, await this.#processIsolating(messages));
         return { outcome, ms: performance.now() - started };
       },
       {
@@ -233,41 +249,24 @@ export class AuthorizationMonitor {
     );
   }
 
-  async #publish(partition: number, outcome: BatchOutcome): Promise<void> {
+  /** Publishes alerts and dead letters (see publishOutcome); returns the outcome as published. */
+  #publish(partition: number, outcome: BatchOutcome): Promise<BatchOutcome> {
     const { topics } = this.#options;
-    // card.alerts only: the dispatcher copies each alert to its partner's topic (one place for
-    // delivery; the hot path here stays one produce request per batch)
-    const alertMessages: Message[] = outcome.alerts.map(({ alert }) => ({
-      key: alert.card.fingerprint,
-      value: this.#options.encodeAlert(alert),
-    }));
-    const now = new Date();
-    const deadLetters: Message[] = outcome.deadLetters.map((d) => ({
-      key: d.message.key,
-      value: d.message.value,
-      headers: deadLetterHeaders(
-        d.code,
-        d.reason,
-        { topic: topics.authorizations, partition, offset: d.message.offset },
-        now,
+    const limits = this.#limits;
+    return publishOutcome(partition, outcome, {
+      topics: { source: topics.authorizations, alerts: topics.alerts, deadLetters: topics.deadLetters },
+      encodeAlert: this.#options.encodeAlert,
+      send: async (topicMessages) => {
+        await this.#producer.sendBatch({ topicMessages, acks: -1 });
+      },
+      maxRequestBytes: Math.min(
+        this.#options.maxRequestBytes ?? Number.POSITIVE_INFINITY,
+        limits.alerts,
+        limits.deadLetters,
       ),
-    }));
-    const topicMessages = [
-      { topic: topics.alerts, messages: alertMessages },
-      { topic: topics.deadLetters, messages: deadLetters },
-    ].filter((t) => t.messages.length > 0);
-    if (topicMessages.length === 0) return;
-    try {
-      await this.#producer.sendBatch({ topicMessages, acks: -1 });
-    } catch (error) {
-      throw new LeakwatchError(
-        'KAFKA_UNAVAILABLE',
-        `publishing alerts and dead letters failed: ${describeError(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+      deadLetterMaxBytes: limits.deadLetters,
+      now: () => new Date(),
+    });
   }
 
   #commitInOrder(topic: string, partition: number, lastOffset: string): Promise<void> {

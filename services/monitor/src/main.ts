@@ -1,5 +1,4 @@
 import { realpathSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createKeyring } from '@leakwatch/card';
 import {
@@ -9,7 +8,7 @@ import {
   registerContractSchemas,
   valueSubject,
 } from '@leakwatch/contracts';
-import { describeError, isRetryable } from '@leakwatch/errors';
+import { describeError } from '@leakwatch/errors';
 import {
   adminOffsetSource,
   ConsumerLagTracker,
@@ -26,6 +25,7 @@ import { createRedisClient, PipelineRunner } from '@leakwatch/redis';
 import { openRuleSetSource } from '@leakwatch/rules';
 import { Gauge } from 'prom-client';
 import { loadEnv, type MonitorConfig } from './env.js';
+import { OpenedResources, untilAvailable } from './start-up.js';
 
 export interface MonitorHandle {
   /** Port of /metrics, /healthz and /readyz. */
@@ -36,47 +36,42 @@ export interface MonitorHandle {
 }
 
 /**
- * Retries a start-up step while it fails on a dependency that can heal (a registry or broker
- * still starting), so the monitor comes up when they do instead of crash-looping.
- */
-async function untilAvailable<T>(
-  what: string,
-  logger: Logger,
-  signal: AbortSignal,
-  step: () => Promise<T>,
-): Promise<T> {
-  let delay = 250;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (error) {
-      const retryable = isRetryable(error) || (error as { retriable?: boolean }).retriable === true;
-      if (!retryable || signal.aborted) throw error;
-      logger.warn({ err: error, attempt, retryInMs: delay }, `${what}: dependency unavailable, retrying`);
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, 5000);
-    }
-  }
-}
-
-/**
  * Builds every part from the configuration and starts consuming. Shutdown order, written once:
  * stop fetching and finish the batch in hand (commit), flush the producer, stop the rules
  * watcher, quit Redis, close HTTP.
  */
 export async function startMonitor(
   config: MonitorConfig,
-  options: {
-    logger?: Logger;
-    signal?: AbortSignal;
-    /** Where `{ env: NAME }` webhook secrets of the partners file are read; default process.env. */
-    secretEnv?: Readonly<Record<string, string | undefined>>;
-    /** The consumer crashed for good: the process should stop (non-zero) and be restarted. */
-    onFatal?: (error: unknown) => void;
-  } = {},
+  options: MonitorStartOptions = {},
+): Promise<MonitorHandle> {
+  const logger =
+    options.logger ?? createRootLogger({ name: 'monitor', level: config.env.LEAKWATCH_LOG_LEVEL });
+  // a start-up that fails halfway closes what it opened (HTTP server, Redis, rules watcher)
+  const opened = new OpenedResources(logger);
+  try {
+    return await buildAndStart(config, { ...options, logger }, opened);
+  } catch (error) {
+    await opened.closeAll();
+    throw error;
+  }
+}
+
+export interface MonitorStartOptions {
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Where `{ env: NAME }` webhook secrets of the partners file are read; default process.env. */
+  secretEnv?: Readonly<Record<string, string | undefined>>;
+  /** The consumer crashed for good: the process should stop (non-zero) and be restarted. */
+  onFatal?: (error: unknown) => void;
+}
+
+async function buildAndStart(
+  config: MonitorConfig,
+  options: MonitorStartOptions & { logger: Logger },
+  opened: OpenedResources,
 ): Promise<MonitorHandle> {
   const { env, topics } = config;
-  const logger = options.logger ?? createRootLogger({ name: 'monitor', level: env.LEAKWATCH_LOG_LEVEL });
+  const { logger } = options;
   const signal = options.signal ?? new AbortController().signal;
   const keyring = createKeyring(env.LEAKWATCH_FINGERPRINT_KEYS);
   const registry = createMetricsRegistry('monitor');
@@ -88,6 +83,7 @@ export async function startMonitor(
     onReload: (next, previous) =>
       logger.info({ ruleSetVersion: next.version, previous: previous.version }, 'rules reloaded'),
   });
+  opened.add('rules watcher', () => rules.close());
   const ruleSetInfo = new Gauge({
     name: 'leakwatch_rule_set_info',
     help: 'The rule set in force (value 1), by its version.',
@@ -119,11 +115,13 @@ export async function startMonitor(
 
   const redis = createRedisClient(config.redis, { connectionName: 'leakwatch-monitor' });
   redis.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+  opened.add('redis', () => redis.quit().catch(() => redis.disconnect()));
   const leakStore = new LeakStore({
     redis,
     keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX,
     logger: logger.child({ component: 'leak-store' }),
   });
+  opened.add('leak store', () => leakStore.close());
   const history = new CardHistory(new PipelineRunner(redis), { keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX });
   // leakwatch_watched_cards{incident}, leakwatch_watched_incidents, leakwatch_watched_cards_all
   registerWatchListMetrics(registry, leakStore, { ready: () => redis.status === 'ready' });
@@ -156,6 +154,7 @@ export async function startMonitor(
     },
   });
   const httpPort = await ops.start();
+  opened.add('http server', () => ops.close());
 
   await untilAvailable('redis', logger, signal, () => leakStore.start());
   if (env.LEAKWATCH_CREATE_TOPICS) {
@@ -177,10 +176,9 @@ export async function startMonitor(
     registerContractSchemas(schemaRegistry, topics),
   );
   // the monitor writes card.alerts only; the dispatcher copies alerts to partner topics
-  const alertEncoder = await createAlertEncoder({
-    registry: schemaRegistry,
-    subject: valueSubject(topics.alerts),
-  });
+  const alertEncoder = await untilAvailable('alert encoder', logger, signal, () =>
+    createAlertEncoder({ registry: schemaRegistry, subject: valueSubject(topics.alerts) }),
+  );
 
   const monitor = new AuthorizationMonitor({
     kafka,
@@ -203,11 +201,13 @@ export async function startMonitor(
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   });
   started.monitor = monitor;
+  opened.add('monitor', () => monitor.close());
   await untilAvailable('kafka', logger, signal, () => monitor.start());
 
   // time lag and stalls from the broker's offsets, polled apart from the consumer so that a
   // stuck consumer is still seen
   const lagAdmin = kafka.admin();
+  opened.add('kafka admin', () => lagAdmin.disconnect());
   await untilAvailable('kafka admin', logger, signal, () => lagAdmin.connect());
   const lag = new ConsumerLagTracker({
     source: adminOffsetSource(lagAdmin, env.LEAKWATCH_MONITOR_GROUP_ID, [topics.authorizations]),
