@@ -32,6 +32,19 @@ export interface MonitorOptions {
   partitionsConsumedConcurrently?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * A bounded run (the retro-hunt): per partition, the offset to stop before. Messages at or
+   * past it are left alone and the partition is paused once it gets there.
+   */
+  endOffsets?: ReadonlyMap<number, bigint>;
+  /** Awaited before each batch is processed: a throttle. */
+  beforeBatch?: (messages: number) => Promise<void>;
+  /** false: decide and count, publish nothing (a dry run). Default true. */
+  publish?: boolean;
+  /** Told once a batch's outcome is final (published), before its offsets are committed. */
+  onBatch?: (partition: number, outcome: BatchOutcome, messages: number) => void;
+  /** Told after a partition's offset commit landed, with the next offset to be read. */
+  onCommitted?: (partition: number, nextOffset: bigint) => void;
   /** Called when the consumer crashed for good (kafkajs will not restart it): exit and restart. */
   onFatal?: (error: unknown) => void;
 }
@@ -159,7 +172,20 @@ export class AuthorizationMonitor {
   ): Promise<void> {
     if (batch.messages.length === 0) return;
     const { logger } = this.#options;
-    const messages: InboundMessage[] = batch.messages.map((m) => ({
+    const end = this.#options.endOffsets?.get(batch.partition);
+    const inBounds =
+      end === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) < end);
+    if (end !== undefined && inBounds.length < batch.messages.length) {
+      // a bounded run got to the end of this partition: read no further
+      this.#consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+      if (inBounds.length === 0) {
+        void this.#commitInOrder(batch.topic, batch.partition, (end - 1n).toString());
+        return;
+      }
+    }
+    const lastOffset = (inBounds[inBounds.length - 1] as { offset: string }).offset;
+    await this.#options.beforeBatch?.(inBounds.length);
+    const messages: InboundMessage[] = inBounds.map((m) => ({
       partition: batch.partition,
       offset: m.offset,
       key: m.key,
@@ -197,13 +223,14 @@ export class AuthorizationMonitor {
     }
     // kafkajs fetches from the last *resolved* offset, not the committed one: without this
     // (eachBatchAutoResolve is off) the same batch is fetched and processed again forever
-    resolveOffset(batch.lastOffset());
+    resolveOffset(lastOffset);
     this.#recover(batch.partition);
     this.#record(batch, result.value.outcome, result.value.ms);
+    this.#options.onBatch?.(batch.partition, result.value.outcome, messages.length);
     // Everything the batch produced is acknowledged: its offset may be committed now. The
     // commit runs behind the next batch (one round trip off the latency path); commits of a
     // partition stay in order, and a stop waits for them before leaving the group.
-    void this.#commitInOrder(batch.topic, batch.partition, batch.lastOffset());
+    void this.#commitInOrder(batch.topic, batch.partition, lastOffset);
   }
 
   #onFailure(batch: Batch, error: unknown, attempt: number, retryInMs: number): void {
@@ -256,7 +283,7 @@ export class AuthorizationMonitor {
       { topic: topics.alerts, messages: alertMessages },
       { topic: topics.deadLetters, messages: deadLetters },
     ].filter((t) => t.messages.length > 0);
-    if (topicMessages.length === 0) return;
+    if (topicMessages.length === 0 || this.#options.publish === false) return;
     try {
       await this.#producer.sendBatch({ topicMessages, acks: -1 });
     } catch (error) {
@@ -289,9 +316,9 @@ export class AuthorizationMonitor {
 
   async #commit(topic: string, partition: number, lastOffset: string): Promise<void> {
     try {
-      await this.#consumer.commitOffsets([
-        { topic, partition, offset: (BigInt(lastOffset) + 1n).toString() },
-      ]);
+      const next = BigInt(lastOffset) + 1n;
+      await this.#consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
+      this.#options.onCommitted?.(partition, next);
     } catch (error) {
       throw new LeakwatchError('KAFKA_UNAVAILABLE', `committing offsets failed: ${describeError(error)}`, {
         cause: error,
