@@ -27,3 +27,24 @@ describe('archives', () => {
     ]);
   });
 });
+
+describe('archive event window', () => {
+  it('leaves out rows whose occurredAt is outside --from/--to, keeps rows without a readable one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hunt-window-'));
+    const path = join(dir, 'w.ndjson');
+    writeFileSync(
+      path,
+      [
+        '{"occurredAt":1000}',
+        '{"occurredAt":"1970-01-01T00:00:02Z"}',
+        '{"occurredAt":5000}',
+        'not json',
+        '{"occurredAt":9000}',
+      ].join('\n'),
+    );
+    const rows: string[] = [];
+    for await (const batch of archiveBatches(path, 'ndjson', 10, { from: 2000, to: 5000 }))
+      rows.push(...batch.map((m) => m.offset));
+    expect(rows).toEqual(['2', '3', '4']);
+  });
+});

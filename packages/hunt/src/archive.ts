@@ -24,6 +24,37 @@ export interface RejectedRow {
 
 export type ArchiveFormat = 'ndjson' | 'avro';
 
+/** Event time bounds (ms, inclusive) of an archive hunt: `--from` and `--to` on `occurredAt`. */
+export interface EventWindow {
+  from?: number;
+  to?: number;
+}
+
+function eventTime(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  return undefined;
+}
+
+/** The event time of an NDJSON row; undefined when it has none (the pipeline then refuses it). */
+function occurredAtOf(line: string): number | undefined {
+  try {
+    return eventTime((JSON.parse(line) as { occurredAt?: unknown } | null)?.occurredAt);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A row with a readable event time outside the window is not the hunt's; any other row is checked. */
+function outside(window: EventWindow, at: number | undefined): boolean {
+  if (at === undefined) return false;
+  return (window.from !== undefined && at < window.from) || (window.to !== undefined && at > window.to);
+}
+
 /** NDJSON unless the file says Avro object container (its magic "Obj\x01") or ends in .avro. */
 export function archiveFormatOf(path: string, head: Buffer): ArchiveFormat {
   if (head.subarray(0, 4).equals(Buffer.from('Obj\x01', 'latin1'))) return 'avro';
@@ -39,6 +70,7 @@ export async function* archiveBatches(
   path: string,
   format: ArchiveFormat,
   size = 1000,
+  window: EventWindow = {},
 ): AsyncGenerator<InboundMessage[]> {
   let batch: InboundMessage[] = [];
   const push = (row: number, value: Buffer) => {
@@ -50,14 +82,16 @@ export async function* archiveBatches(
     for await (const line of lines) {
       row += 1;
       if (line.trim() === '') continue;
+      if (outside(window, occurredAtOf(line))) continue;
       push(row, Buffer.from(line));
       if (batch.length >= size) yield batch.splice(0);
     }
   } else {
     const decoder = avro.createFileDecoder(path);
     let row = 0;
-    for await (const record of decoder as AsyncIterable<unknown>) {
+    for await (const record of decoder as AsyncIterable<Record<string, unknown>>) {
       row += 1;
+      if (outside(window, eventTime(record.occurredAt))) continue;
       push(
         row,
         Buffer.from(JSON.stringify(record, (_k, v: unknown) => (v instanceof Date ? v.getTime() : v))),
@@ -73,6 +107,8 @@ export interface ArchiveHuntOptions {
   path: string;
   format?: ArchiveFormat;
   incidentId: string;
+  /** Event time bounds on `occurredAt` (default: every row). */
+  window?: EventWindow;
   dependencies: Omit<BatchDependencies, 'ruleSet' | 'retrospective'>;
   ruleSet: () => RuleSet;
   /** Publishes a batch's alerts (acknowledged by Kafka) before the next batch; omitted: a dry run. */
@@ -98,7 +134,7 @@ export async function runArchiveHunt(
     watchList: restrictToIncident(options.dependencies.watchList, options.incidentId),
     retrospective: true,
   };
-  for await (const messages of archiveBatches(options.path, format)) {
+  for await (const messages of archiveBatches(options.path, format, 1000, options.window)) {
     if (options.signal?.aborted) return { ...summary, complete: false };
     await throttle?.take(messages.length);
     const outcome = await processBatch(messages, { ...dependencies, ruleSet: options.ruleSet() });

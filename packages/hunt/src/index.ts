@@ -15,6 +15,7 @@ export {
   archiveFormatOf,
   runArchiveHunt,
   type ArchiveFormat,
+  type EventWindow,
   type ArchiveHuntOptions,
   type RejectedRow,
 } from './archive.js';
