@@ -39,6 +39,19 @@ export interface MonitorOptions {
   maxRequestBytes?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * A bounded run (the retro-hunt): per partition, the offset to stop before. Messages at or
+   * past it are left alone and the partition is paused once it gets there.
+   */
+  endOffsets?: ReadonlyMap<number, bigint>;
+  /** Awaited before each batch is processed: a throttle. */
+  beforeBatch?: (messages: number) => Promise<void>;
+  /** false: decide and count, publish nothing (a dry run). Default true. */
+  publish?: boolean;
+  /** Told once a batch's outcome is final (published), before its offsets are committed. */
+  onBatch?: (partition: number, outcome: BatchOutcome, messages: number) => void;
+  /** Told after a partition's offset commit landed, with the next offset to be read. */
+  onCommitted?: (partition: number, nextOffset: bigint) => void;
   /** Called when the consumer crashed for good (kafkajs will not restart it): exit and restart. */
   onFatal?: (error: unknown) => void;
 }
@@ -176,7 +189,20 @@ export class AuthorizationMonitor {
   ): Promise<void> {
     if (batch.messages.length === 0) return;
     const { logger } = this.#options;
-    const messages: InboundMessage[] = batch.messages.map((m) => ({
+    const end = this.#options.endOffsets?.get(batch.partition);
+    const inBounds =
+      end === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) < end);
+    if (end !== undefined && inBounds.length < batch.messages.length) {
+      // a bounded run got to the end of this partition: read no further
+      this.#consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+      if (inBounds.length === 0) {
+        void this.#commitInOrder(batch.topic, batch.partition, (end - 1n).toString());
+        return;
+      }
+    }
+    const lastOffset = (inBounds[inBounds.length - 1] as { offset: string }).offset;
+    await this.#options.beforeBatch?.(inBounds.length);
+    const messages: InboundMessage[] = inBounds.map((m) => ({
       partition: batch.partition,
       offset: m.offset,
       key: m.key,
@@ -213,13 +239,14 @@ export class AuthorizationMonitor {
     }
     // kafkajs fetches from the last *resolved* offset, not the committed one: without this
     // (eachBatchAutoResolve is off) the same batch is fetched and processed again forever
-    resolveOffset(batch.lastOffset());
+    resolveOffset(lastOffset);
     this.#recover(batch.partition);
     this.#record(batch, result.value.outcome, result.value.ms);
+    this.#options.onBatch?.(batch.partition, result.value.outcome, messages.length);
     // Everything the batch produced is acknowledged: its offset may be committed now. The
     // commit runs behind the next batch (one round trip off the latency path); commits of a
     // partition stay in order, and a stop waits for them before leaving the group.
-    void this.#commitInOrder(batch.topic, batch.partition, batch.lastOffset());
+    void this.#commitInOrder(batch.topic, batch.partition, lastOffset);
   }
 
   #onFailure(batch: Batch, error: unknown, attempt: number, retryInMs: number): void {
@@ -257,6 +284,8 @@ export class AuthorizationMonitor {
       topics: { source: topics.authorizations, alerts: topics.alerts, deadLetters: topics.deadLetters },
       encodeAlert: this.#options.encodeAlert,
       send: async (topicMessages) => {
+        // a dry run (retro-hunt --dry-run) decides and counts, and publishes nothing
+        if (this.#options.publish === false) return;
         await this.#producer.sendBatch({ topicMessages, acks: -1 });
       },
       maxRequestBytes: Math.min(
@@ -288,9 +317,9 @@ export class AuthorizationMonitor {
 
   async #commit(topic: string, partition: number, lastOffset: string): Promise<void> {
     try {
-      await this.#consumer.commitOffsets([
-        { topic, partition, offset: (BigInt(lastOffset) + 1n).toString() },
-      ]);
+      const next = BigInt(lastOffset) + 1n;
+      await this.#consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
+      this.#options.onCommitted?.(partition, next);
     } catch (error) {
       throw new LeakwatchError('KAFKA_UNAVAILABLE', `committing offsets failed: ${describeError(error)}`, {
         cause: error,

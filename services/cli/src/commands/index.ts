@@ -79,6 +79,10 @@ export const commands: Record<string, Command> = {
     'partners list|status|replay|enable — partner configuration and webhook delivery state',
     async () => (await import('./partners.js')).partnersCommand,
   ),
+  hunt: lazy(
+    'hunt --incident <id> — find past charges on the cards of a newly disclosed incident',
+    async () => (await import('./hunt.js')).huntCommand,
+  ),
   simulate: lazy(
     'produce realistic authorization traffic (watched cards, poison) to Kafka',
     async () => (await import('./simulate.js')).simulateCommand,

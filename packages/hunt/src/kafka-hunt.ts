@@ -1,0 +1,211 @@
+import { LeakwatchError } from '@leakwatch/errors';
+import type { Logger } from '@leakwatch/logger';
+import {
+  AuthorizationMonitor,
+  type BatchDependencies,
+  type MonitorMetrics,
+  type MonitorTopics,
+  type SuspiciousChargeAlert,
+} from '@leakwatch/pipeline';
+import type { RuleSet } from '@leakwatch/rules';
+import type { Admin, Kafka } from 'kafkajs';
+import { restrictToIncident } from './incident-watch-list.js';
+import { planPartitions, remaining, type PartitionPlan } from './plan.js';
+import { emptySummary, tally, type HuntSummary } from './tally.js';
+import { Throttle } from './throttle.js';
+
+/** Where a hunt keeps its plan, so that a resumed hunt stops where the first run meant to. */
+export interface HuntStateStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
+}
+
+export interface HuntProgress {
+  scanned: number;
+  total: number;
+  alerts: number;
+}
+
+export interface KafkaHuntOptions {
+  kafka: Kafka;
+  topics: MonitorTopics;
+  incidentId: string;
+  /** Event time to start from (ms); the caller passes the incident's exposureStart by default. */
+  from?: number;
+  to?: number;
+  dryRun?: boolean;
+  /** Authorizations per second at most (default: unthrottled). */
+  maxRate?: number;
+  state: HuntStateStore;
+  stateKeyPrefix: string;
+  /** The live monitor's stages, as for the live monitor; `retrospective` is set here. */
+  dependencies: Omit<BatchDependencies, 'ruleSet' | 'retrospective'>;
+  ruleSet: () => RuleSet;
+  encodeAlert: (alert: SuspiciousChargeAlert) => Buffer;
+  metrics: MonitorMetrics;
+  logger: Logger;
+  onProgress?: (progress: HuntProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface KafkaHuntResult {
+  /** false when stopped early (Ctrl-C, SIGTERM): run again to resume. */
+  complete: boolean;
+  resumed: boolean;
+  groupId: string;
+  plans: PartitionPlan[];
+  summary: HuntSummary;
+}
+
+interface StoredPlan {
+  status: 'running' | 'done';
+  from: number | null;
+  to: number | null;
+  partitions: Array<{ partition: number; start: string; end: string }>;
+}
+
+/** The consumer group of a hunt: one per incident (and one for its dry runs). */
+export function huntGroupId(incidentId: string, dryRun = false): string {
+  return `leakwatch-hunt-${incidentId}${dryRun ? '-dry-run' : ''}`;
+}
+
+function byPartition(rows: ReadonlyArray<{ partition: number; offset: string }>): Map<number, bigint> {
+  return new Map(rows.map((r) => [r.partition, BigInt(r.offset)]));
+}
+
+async function freshPlan(admin: Admin, topic: string, from?: number, to?: number): Promise<PartitionPlan[]> {
+  const high = byPartition(
+    (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+  );
+  const fromOffsets =
+    from === undefined
+      ? byPartition(
+          (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low })),
+        )
+      : byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, from));
+  const toOffsets =
+    to === undefined ? undefined : byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, to + 1));
+  return planPartitions({ from: fromOffsets, high, ...(toOffsets ? { to: toOffsets } : {}) });
+}
+
+/**
+ * Runs retained authorizations of one topic through the live pipeline for one incident: same
+ * decoding, rules, dead letters and publishing as the monitor (it is the monitor's loop, bounded),
+ * alerts marked retrospective with their own alertIds. Progress is committed under the hunt's own
+ * consumer group, so it never takes the live monitor's partitions and resumes after a stop or a
+ * crash; a finished hunt run again starts over and raises the same alertIds.
+ */
+export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHuntResult> {
+  const { kafka, topics, logger } = options;
+  const topic = topics.authorizations;
+  const groupId = huntGroupId(options.incidentId, options.dryRun);
+  const stateKey = `${options.stateKeyPrefix}hunt:${groupId}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  let plans: PartitionPlan[];
+  let resumed = false;
+  const next = new Map<number, bigint>();
+  try {
+    const stored = await options.state.get(stateKey);
+    const previous = stored ? (JSON.parse(stored) as StoredPlan) : undefined;
+    if (previous?.status === 'running') {
+      resumed = true;
+      plans = previous.partitions.map((p) => ({
+        partition: p.partition,
+        start: BigInt(p.start),
+        end: BigInt(p.end),
+      }));
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      for (const p of committed?.partitions ?? [])
+        if (BigInt(p.offset) >= 0n) next.set(p.partition, BigInt(p.offset));
+    } else {
+      plans = await freshPlan(admin, topic, options.from, options.to);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: plans.map((p) => ({ partition: p.partition, offset: p.start.toString() })),
+      });
+      const plan: StoredPlan = {
+        status: 'running',
+        from: options.from ?? null,
+        to: options.to ?? null,
+        partitions: plans.map((p) => ({
+          partition: p.partition,
+          start: p.start.toString(),
+          end: p.end.toString(),
+        })),
+      };
+      await options.state.set(stateKey, JSON.stringify(plan));
+    }
+  } catch (error) {
+    await admin.disconnect();
+    if (error instanceof LeakwatchError) throw error;
+    throw new LeakwatchError('KAFKA_UNAVAILABLE', `planning the hunt failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  await admin.disconnect();
+
+  const total = Number(remaining(plans, next));
+  const summary = emptySummary();
+  const ends = new Map(plans.map((p) => [p.partition, p.end]));
+  const done = () => plans.every((p) => (next.get(p.partition) ?? p.start) >= p.end);
+  logger.info(
+    {
+      groupId,
+      resumed,
+      total,
+      plans: plans.map((p) => ({ ...p, start: String(p.start), end: String(p.end) })),
+    },
+    'hunt planned',
+  );
+
+  const finish = async (complete: boolean): Promise<KafkaHuntResult> => {
+    if (complete) {
+      const stored = JSON.parse((await options.state.get(stateKey)) ?? '{}') as StoredPlan;
+      await options.state.set(stateKey, JSON.stringify({ ...stored, status: 'done' }));
+    }
+    return { complete, resumed, groupId, plans, summary };
+  };
+  if (done()) return finish(true);
+
+  const throttle = options.maxRate ? new Throttle(options.maxRate) : undefined;
+  let settle: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (settle = resolve));
+  const monitor = new AuthorizationMonitor({
+    kafka,
+    topics,
+    groupId,
+    dependencies: {
+      ...options.dependencies,
+      watchList: restrictToIncident(options.dependencies.watchList, options.incidentId),
+      retrospective: true,
+    },
+    ruleSet: options.ruleSet,
+    encodeAlert: options.encodeAlert,
+    metrics: options.metrics,
+    logger: logger.child({ component: 'hunt' }),
+    endOffsets: ends,
+    publish: options.dryRun !== true,
+    ...(throttle ? { beforeBatch: (n: number) => throttle.take(n) } : {}),
+    onBatch: (_partition, outcome, messages) => {
+      tally(summary, outcome, messages);
+      options.onProgress?.({ scanned: summary.scanned, total, alerts: summary.alerts });
+    },
+    onCommitted: (partition, offset) => {
+      next.set(partition, offset);
+      if (done()) settle();
+    },
+    onFatal: () => settle(),
+  });
+  const abort = () => settle();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    await monitor.start();
+    await finished;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    await monitor.close();
+  }
+  return finish(done());
+}

@@ -1,0 +1,54 @@
+import type { BatchOutcome } from '@leakwatch/pipeline';
+
+/** What a hunt found, for its progress line and its summary. */
+export interface HuntSummary {
+  scanned: number;
+  onWatchedCards: number;
+  alerts: number;
+  alertsBySeverity: Record<string, number>;
+  alertsByReason: Record<string, number>;
+  /** Dead-lettered (Kafka) or written to the reject report (archives). */
+  rejected: number;
+  /** alertIds raised, in order (for tests and the summary's sample). */
+  alertIds: string[];
+}
+
+export function emptySummary(): HuntSummary {
+  return {
+    scanned: 0,
+    onWatchedCards: 0,
+    alerts: 0,
+    alertsBySeverity: {},
+    alertsByReason: {},
+    rejected: 0,
+    alertIds: [],
+  };
+}
+
+/** Adds a batch's outcome to the summary. */
+export function tally(summary: HuntSummary, outcome: BatchOutcome, messages: number): void {
+  summary.scanned += messages;
+  summary.onWatchedCards += outcome.watched;
+  summary.rejected += outcome.deadLetters.length;
+  for (const { alert } of outcome.alerts) {
+    summary.alerts += 1;
+    summary.alertIds.push(alert.alertId);
+    summary.alertsBySeverity[alert.severity] = (summary.alertsBySeverity[alert.severity] ?? 0) + 1;
+    for (const reason of alert.reasons)
+      summary.alertsByReason[reason.code] = (summary.alertsByReason[reason.code] ?? 0) + 1;
+  }
+}
+
+/** The summary as the lines a person reads at the end of a hunt. */
+export function formatSummary(summary: HuntSummary): string[] {
+  const counts = (record: Record<string, number>) =>
+    Object.entries(record)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  return [
+    `scanned ${summary.scanned}, on watched cards ${summary.onWatchedCards}, rejected ${summary.rejected}`,
+    `alerts ${summary.alerts} by severity: ${counts(summary.alertsBySeverity)}`,
+    `alerts by reason: ${counts(summary.alertsByReason)}`,
+  ];
+}

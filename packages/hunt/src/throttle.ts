@@ -1,0 +1,37 @@
+/** What the throttle needs of time, so tests can drive it without sleeping. */
+export interface ThrottleClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const systemClock: ThrottleClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * A token bucket of `perSecond` authorizations with one second of burst: `take(n)` resolves when
+ * n more may be processed. Keeps a hunt beside the live monitor from taking the whole machine.
+ */
+export class Throttle {
+  readonly #perSecond: number;
+  readonly #clock: ThrottleClock;
+  #tokens: number;
+  #at: number;
+
+  constructor(perSecond: number, clock: ThrottleClock = systemClock) {
+    if (!(perSecond > 0)) throw new RangeError('throttle rate must be above 0');
+    this.#perSecond = perSecond;
+    this.#clock = clock;
+    this.#tokens = perSecond;
+    this.#at = clock.now();
+  }
+
+  async take(n: number): Promise<void> {
+    const now = this.#clock.now();
+    this.#tokens = Math.min(this.#perSecond, this.#tokens + ((now - this.#at) / 1000) * this.#perSecond);
+    this.#at = now;
+    this.#tokens -= n;
+    if (this.#tokens < 0) await this.#clock.sleep((-this.#tokens / this.#perSecond) * 1000);
+  }
+}

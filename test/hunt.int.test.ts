@@ -1,0 +1,274 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cardAuthorizationAvro, type CardAuthorizationInput } from '@leakwatch/contracts';
+import { alertIdFor } from '@leakwatch/pipeline';
+import { integrationTest as it } from '@leakwatch/testing';
+import avro from 'avsc';
+import type { Kafka, Admin } from 'kafkajs';
+import { describe, expect } from 'vitest';
+import {
+  authorizationBuilder,
+  createMonitorTopics,
+  decodeAlerts,
+  freshFingerprintKey,
+  importIncident,
+  monitorEnv,
+  readToEnd,
+  testManifest,
+  type MonitorTopicNames,
+} from './support/monitor-harness.js';
+import { CLI_MAIN, REPO_ROOT } from './support/monitor-process.js';
+import { watchedCardsFor } from './support/traffic.js';
+
+const DAY = 86_400_000;
+const EXPOSURE_START = Date.parse('2020-02-24T00:00:00Z');
+const merchant = { id: 'm-hunt', name: 'Hunt Shop', mcc: '5999', country: 'JP' };
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+}
+
+/** Runs `leakwatch hunt` (the built CLI) with exactly `env`; `killAfter` SIGKILLs it once `killAfter(out)` says so. */
+function hunt(
+  env: Record<string, string>,
+  args: string[],
+  killAfter?: (out: string) => boolean,
+): Promise<Run> {
+  const child = spawn(process.execPath, [CLI_MAIN, 'hunt', ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env, LEAKWATCH_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    if (killAfter?.(out)) child.kill('SIGKILL');
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
+}
+
+async function alertsOn(kafka: Kafka, admin: Admin, registryUrl: string, topic: string) {
+  return (await decodeAlerts(registryUrl, await readToEnd(kafka, admin, topic))).map((a) => a.alert);
+}
+
+/**
+ * Months of authorizations, produced before the incident is known: watched cards before the
+ * exposure window (not the hunt's), inside it (with the leaked expiry and with another), and
+ * clean cards. Kafka timestamps are the event times, as upstream producers set them.
+ */
+async function produceHistory(
+  kafka: Kafka,
+  topics: MonitorTopicNames,
+  testId: string,
+  watched: Array<{ pan: string; expiry: string }>,
+) {
+  const at = authorizationBuilder(EXPOSURE_START, merchant);
+  const clean = watchedCardsFor(`${testId}-clean`, 20);
+  const events: Array<{ auth: CardAuthorizationInput; expected: boolean }> = [];
+  let n = 0;
+  const add = (day: number, pan: string, expiry: string | null, expected: boolean) => {
+    n += 1;
+    const auth = at(
+      `${testId}-e${n}`,
+      (day * DAY) / 60_000,
+      { pan, fingerprint: null, keyId: null, bin: null, last4: null, expiry },
+      {
+        channel: 'ECOMMERCE',
+        threeDs: 'NOT_PERFORMED',
+      },
+    );
+    events.push({ auth, expected });
+  };
+  for (let i = 0; i < watched.length; i++) {
+    const card = watched[i] as { pan: string; expiry: string };
+    add(-200 + i, card.pan, card.expiry, false); // months before exposure started
+    add(30 * i + 10, card.pan, card.expiry, true); // leaked expiry
+    add(30 * i + 400, card.pan, '2031-01', true); // another expiry (reissued with a new date)
+  }
+  for (let i = 0; i < clean.length; i++) add(15 * i, (clean[i] as { pan: string }).pan, null, false);
+  events.sort((a, b) => Number(a.auth.occurredAt) - Number(b.auth.occurredAt));
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic: topics.authorizations,
+    acks: -1,
+    messages: events.map(({ auth }) => ({
+      key: auth.eventId,
+      value: JSON.stringify(auth),
+      timestamp: String(auth.occurredAt),
+    })),
+  });
+  await producer.disconnect();
+  return events;
+}
+
+describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () => {
+  it('raises exactly the expected retrospective alerts, the same ones on a rerun and from archives', async ({
+    kafka,
+    admin,
+    createTopics,
+    endpoints,
+    redis,
+    redisPrefix,
+    testId,
+  }) => {
+    // one createTopics call: a second one right after the first can race the broker's metadata
+    let extra: string[] = [];
+    const topics = await createMonitorTopics(async (wanted) => {
+      const names = await createTopics([...wanted, { name: 'archive-alerts' }, { name: 'avro-alerts' }]);
+      extra = names.slice(wanted.length);
+      return names.slice(0, wanted.length);
+    });
+    const [archiveAlerts, avroAlerts] = extra;
+    const { env: fingerprintKeys, keyring } = freshFingerprintKey();
+    const watched = watchedCardsFor(testId, 5).map((c) => ({ pan: c.pan, expiry: c.expiry as string }));
+    const events = await produceHistory(kafka, topics, testId, watched);
+    // disclosed after the charges happened: imported only now
+    const incidentId = `hunt-${testId}`.slice(0, 64);
+    await importIncident({
+      redis,
+      keyPrefix: redisPrefix,
+      keyring,
+      manifest: testManifest(incidentId),
+      cards: watched,
+    });
+    const env = monitorEnv({ endpoints, topics, groupId: `unused-${testId}`, redisPrefix, fingerprintKeys });
+
+    const first = await hunt(env, ['--incident', incidentId]);
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('complete');
+    const expected = events
+      .filter((e) => e.expected)
+      .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
+    const alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
+    const unexpected = alerts.filter((a) => !expected.includes(a.alertId));
+    expect(
+      unexpected.map((a) => [a.eventId, new Date(a.occurredAt).toISOString()]),
+      'alerts on events outside the hunt',
+    ).toEqual([]);
+    expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+    expect(alerts).toHaveLength(expected.length);
+    for (const alert of alerts) {
+      expect(alert.retrospective).toBe(true);
+      expect(alert.alertId).not.toBe(alertIdFor(alert.eventId));
+      expect(alert.incidents.map((i) => i.incidentId)).toEqual([incidentId]);
+      const source = events.find((e) => e.auth.eventId === alert.eventId)?.auth;
+      const leakedExpiry = watched.some(
+        (w) => w.pan === source?.card.pan && w.expiry === source?.card.expiry,
+      );
+      expect(alert.card.expiryMatchesLeak).toBe(leakedExpiry);
+      expect(alert.reasons.some((r) => r.code === 'EXPIRY_MATCHES_LEAK')).toBe(leakedExpiry);
+      expect(alert.reasons.map((r) => r.code)).toContain('LEAKED_CARD');
+    }
+
+    // a rerun raises the same alertIds (and a dry run publishes nothing)
+    const again = await hunt(env, ['--incident', incidentId]);
+    expect(again.code, again.out).toBe(0);
+    const after = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
+    expect(new Set(after.map((a) => a.alertId))).toEqual(new Set(expected));
+    const dry = await hunt(env, ['--incident', incidentId, '--dry-run']);
+    expect(dry.code, dry.out).toBe(0);
+    expect(dry.out).toContain(`alerts ${expected.length} by severity`);
+    expect((await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts)).length).toBe(
+      after.length,
+    );
+
+    // the same events exported from a warehouse: NDJSON (plus bad rows) and an Avro container
+    const dir = mkdtempSync(join(tmpdir(), 'hunt-archive-'));
+    // 21 digits: no card number is that long
+    const badPan = `${(watched[0] as { pan: string }).pan}12345`;
+    const ndjson = join(dir, 'auths.ndjson');
+    writeFileSync(
+      ndjson,
+      [
+        ...events.map((e) => JSON.stringify(e.auth)),
+        JSON.stringify({
+          ...events.find((e) => e.expected)?.auth,
+          eventId: `${testId}-bad`,
+          card: { pan: badPan },
+        }),
+        `{"eventId": "truncated", "card": {"pan": "${badPan.replace(/(\d{4})/g, '$1 ')}"`,
+      ].join('\n'),
+    );
+    const fromNdjson = await hunt({ ...env, LEAKWATCH_TOPIC_ALERTS: archiveAlerts as string }, [
+      '--incident',
+      incidentId,
+      '--input',
+      ndjson,
+    ]);
+    expect(fromNdjson.code, fromNdjson.out).toBe(0);
+    const ndjsonIds = (
+      await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, archiveAlerts as string)
+    ).map((a) => a.alertId);
+    expect(new Set(ndjsonIds)).toEqual(new Set(expected));
+    const rejects = readFileSync(`${ndjson}.rejects.ndjson`, 'utf8');
+    expect(rejects.trim().split('\n'), rejects).toHaveLength(2);
+    expect(rejects).not.toContain(badPan.slice(6, 12));
+    expect(fromNdjson.out).not.toContain(badPan.slice(6, 12));
+
+    const avroPath = join(dir, 'auths.avro');
+    await new Promise<void>((resolve, reject) => {
+      const encoder = avro.createFileEncoder(avroPath, cardAuthorizationAvro.type);
+      encoder.on('error', reject).on('finish', resolve);
+      for (const e of events) encoder.write(cardAuthorizationAvro.type.clone(e.auth, { wrapUnions: true }));
+      encoder.end();
+    });
+    const fromAvro = await hunt({ ...env, LEAKWATCH_TOPIC_ALERTS: avroAlerts as string }, [
+      '--incident',
+      incidentId,
+      '--input',
+      avroPath,
+    ]);
+    expect(fromAvro.code, fromAvro.out).toBe(0);
+    const avroIds = (await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, avroAlerts as string)).map(
+      (a) => a.alertId,
+    );
+    expect(new Set(avroIds)).toEqual(new Set(expected));
+  });
+
+  it('resumes after SIGKILL and ends with the same set of alerts', async ({
+    kafka,
+    admin,
+    createTopics,
+    endpoints,
+    redis,
+    redisPrefix,
+    testId,
+  }) => {
+    const topics = await createMonitorTopics(createTopics);
+    const { env: fingerprintKeys, keyring } = freshFingerprintKey();
+    const watched = watchedCardsFor(testId, 40).map((c) => ({ pan: c.pan, expiry: c.expiry as string }));
+    const events = await produceHistory(kafka, topics, testId, watched);
+    const incidentId = `hunt-${testId}`.slice(0, 64);
+    await importIncident({
+      redis,
+      keyPrefix: redisPrefix,
+      keyring,
+      manifest: testManifest(incidentId),
+      cards: watched,
+    });
+    const env = monitorEnv({ endpoints, topics, groupId: `unused-${testId}`, redisPrefix, fingerprintKeys });
+
+    // slowed down so that it is killed halfway, after its first commits
+    const killed = await hunt(
+      env,
+      ['--incident', incidentId, '--max-rate', '20'],
+      (out) => /"msg":"alert raised"/.test(out) && out.split('alert raised').length > 6,
+    );
+    expect(killed.signal).toBe('SIGKILL');
+    const resumed = await hunt(env, ['--incident', incidentId]);
+    expect(resumed.code, resumed.out).toBe(0);
+    expect(resumed.out).toContain('resumed hunt');
+    const expected = events
+      .filter((e) => e.expected)
+      .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
+    const alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
+    expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+  });
+});
