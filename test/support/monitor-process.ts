@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
+export const CLI_MAIN = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
 
 /**
  * Builds the CLI (and every package it references) with `tsc -b`, as `pnpm build` does. Type
