@@ -14,9 +14,10 @@ import type { CommandHandler } from './command.js';
 
 const HELP = `Usage: leakwatch leaks <command>
 
-  import --incident <manifest.json|yaml> <cards.csv|cards.ndjson> [--dry-run] [--reject-report <path>]
+  import --incident <manifest.json|yaml> <cards.csv|cards.ndjson> [--dry-run] [--reject-report <path>] [--hunt]
           Loads a compromise list. Card numbers are fingerprinted on the way in (under every
           active key) and never stored.
+          --hunt: then hunt the retained authorizations for the incident (leakwatch hunt).
           Bad rows go to the reject report (line, reason, masked card); the rest loads.
           Importing the same file again changes nothing.
   list    Incidents with their windows and watched-card counts.
@@ -60,19 +61,24 @@ async function importCommand(args: string[]): Promise<number> {
       incident: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       'reject-report': { type: 'string' },
+      hunt: { type: 'boolean', default: false },
     },
   });
   const cardsPath = positionals[0];
   if (!values.incident || !cardsPath) {
     throw new LeakwatchError('USAGE', 'leaks import needs --incident <manifest> and a cards file');
   }
-  await importCards({
+  const summary = await importCards({
     manifestPath: values.incident,
     cardsPath,
     dryRun: values['dry-run'],
     rejectReportPath: values['reject-report'],
   });
-  return 0;
+  if (!values.hunt) return 0;
+  // the cards are watched from now on; the hunt finds what already happened on them
+  out(`hunting ${summary.incidentId} in the retained authorizations`);
+  const { huntCommand } = await import('./hunt.js');
+  return huntCommand.run(['--incident', summary.incidentId, ...(values['dry-run'] ? ['--dry-run'] : [])]);
 }
 
 export interface ImportOptions {
