@@ -44,6 +44,10 @@ describe('leakwatch demo (the README main-job command)', () => {
     // 2% of ~2,400 authorizations are on leaked cards and every one alerts under the default rules
     expect(alertLines.length).toBeGreaterThan(10);
     expect(alertLines.every((line) => line.includes('LEAKED_CARD'))).toBe(true);
+    // it ends with a dry-run retro-hunt over the same traffic: every live alert's charge is found
+    expect(stdout).toMatch(/hunt demo-web-skimming-2025 \(dry run: nothing published\): complete/);
+    const hunted = Number(/alerts (\d+) by severity/.exec(stdout)?.[1] ?? -1);
+    expect(hunted).toBeGreaterThanOrEqual(alertLines.length);
     // masked cards only: BIN (6) … last 4, never a full number
     expect(stdout).not.toMatch(/\d{12,19}/);
   }, 180_000);

@@ -110,6 +110,7 @@ export const demoCommand: CommandHandler = {
     // whatever happens from here on (a failed import, Ctrl-C), stop what the demo started
     const started: { monitor?: { close(): Promise<void> } } = {};
     const bySeverity: Record<string, number> = { LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 };
+    const demoStarted = Date.now();
     let sent = 0;
     try {
       // 2. the incident
@@ -192,6 +193,19 @@ export const demoCommand: CommandHandler = {
       } finally {
         clearInterval(summary);
         await consumer.disconnect();
+      }
+      if (!abort.signal.aborted) {
+        // 4. as if the incident had been disclosed only now: a short retro-hunt over the traffic
+        // just produced, in dry-run (the live alerts above already cover these charges)
+        say(`\n== retro-hunt of ${incidentId} over the traffic above (dry run)`);
+        const { huntCommand } = await import('./hunt.js');
+        await huntCommand.run([
+          '--incident',
+          incidentId,
+          '--from',
+          new Date(demoStarted).toISOString(),
+          '--dry-run',
+        ]);
       }
     } finally {
       await started.monitor?.close();
