@@ -39,6 +39,8 @@ export interface MonitorBenchResult {
   rawConsumeRate: number;
   monitorRate: number;
   monitorShareOfCeiling: number;
+  /** `leakwatch hunt` over the same retained messages, from its first commit. */
+  huntRate: number;
   alertsDuringThroughput: number;
   latencyRate: number;
   latencyAchievedRate: number;
@@ -261,6 +263,41 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   await monitor.stop();
   log(`  monitor: ${Math.round(monitorRate).toLocaleString('en-US')}/s`);
 
+  // 3b. the retro-hunt over the same retained messages (its own group), timed the same way
+  const huntGroup = `leakwatch-hunt-bench-${id}`;
+  const hunt = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=64',
+      process.argv[1] as string,
+      'hunt',
+      '--incident',
+      `bench-${id}`,
+      '--from',
+      '2000-01-01',
+    ],
+    {
+      env: { ...process.env, ...monitorEnv(throughputTopics, group) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const huntExited = new Promise<number | null>((resolve) => hunt.once('exit', resolve));
+  let hunted = 0;
+  let huntFirst = 0;
+  let huntFirstCommitted = 0;
+  while (hunted < options.messages && hunt.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 100));
+    hunted = await committedTotal(kafka, huntGroup, throughputTopics.authorizations);
+    if (huntFirst === 0 && hunted > 0) {
+      huntFirst = performance.now();
+      huntFirstCommitted = hunted;
+    }
+  }
+  const huntRate = ((hunted - huntFirstCommitted) / (performance.now() - huntFirst)) * 1000;
+  const huntCode = await huntExited;
+  if (huntCode !== 0) throw new Error(`the hunt exited with ${huntCode}`);
+  log(`  retro-hunt: ${Math.round(huntRate).toLocaleString('en-US')}/s`);
+
   // 4. latency at a fixed rate, the monitor in its own process
   log(`latency at ${options.latencyRate}/s for ${options.latencySeconds} s…`);
   monitor = await spawnMonitor(monitorEnv(latencyTopics, `${group}-lat`));
@@ -334,6 +371,7 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     rawConsumeRate,
     monitorRate,
     monitorShareOfCeiling: monitorRate / rawConsumeRate,
+    huntRate,
     alertsDuringThroughput: 0,
     latencyRate: options.latencyRate,
     latencyAchievedRate: paced.achievedRate,

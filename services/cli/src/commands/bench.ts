@@ -147,6 +147,7 @@ export const benchCommand: CommandHandler = {
           `| sustained throughput (${r.messages.toLocaleString('en-US')} pre-produced, to committed offsets) | ${Math.round(r.monitorRate).toLocaleString('en-US')} authorizations/s | ≥ 30,000 |`,
           `| raw kafkajs consume of the same messages (ceiling) | ${Math.round(r.rawConsumeRate).toLocaleString('en-US')} messages/s | |`,
           `| monitor / ceiling | ${(r.monitorShareOfCeiling * 100).toFixed(0)}% | ≥ 50% |`,
+          `| retro-hunt (\`leakwatch hunt\`) over the same retained messages | ${Math.round(r.huntRate).toLocaleString('en-US')} authorizations/s | ≥ the monitor's |`,
           `| end-to-end latency at ${r.latencyRate}/s (achieved ${Math.round(r.latencyAchievedRate)}/s), produce → alert on the alerts topic, ${r.latencySamples} alerts after a 3 s warm-up | p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, max ${r.latencyMaxMs} ms | p99 ≤ 100 ms |`,
           `| the same, first 3 s (warm-up: JIT, connections, caches), ${r.warmUpSamples} alerts | p99 ${r.warmUpP99Ms} ms | |`,
           `| producing the input (for reference) | ${Math.round(r.produceRate).toLocaleString('en-US')}/s | |`,
