@@ -16,7 +16,9 @@ import {
   importIncident,
   monitorEnv,
   readToEnd,
+  startInProcessMonitor,
   testManifest,
+  waitUntilReady,
   type MonitorTopicNames,
 } from './support/monitor-harness.js';
 import { CLI_MAIN, REPO_ROOT } from './support/monitor-process.js';
@@ -270,5 +272,80 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
       .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
     const alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
     expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+  });
+  it('runs beside the live monitor: both raise their own alerts, each set correct', async ({
+    kafka,
+    admin,
+    createTopics,
+    endpoints,
+    redis,
+    redisPrefix,
+    testId,
+  }) => {
+    const topics = await createMonitorTopics(createTopics);
+    const { env: fingerprintKeys, keyring } = freshFingerprintKey();
+    const watched = watchedCardsFor(testId, 8).map((c) => ({ pan: c.pan, expiry: c.expiry as string }));
+    const old = await produceHistory(kafka, topics, testId, watched);
+    const incidentId = `hunt-${testId}`.slice(0, 64);
+    await importIncident({
+      redis,
+      keyPrefix: redisPrefix,
+      keyring,
+      manifest: testManifest(incidentId),
+      cards: watched,
+    });
+    const groupId = `live-${testId}`;
+    const env = monitorEnv({ endpoints, topics, groupId, redisPrefix, fingerprintKeys });
+    const live = await startInProcessMonitor({ endpoints, topics, groupId, redisPrefix, fingerprintKeys });
+    try {
+      await waitUntilReady(live.httpPort, { timeout: 60_000, interval: 200 });
+      // new traffic arrives while the hunt runs
+      const running = hunt(env, ['--incident', incidentId]);
+      const at = authorizationBuilder(Date.now(), merchant);
+      const fresh = watched.map((w, i) =>
+        at(`${testId}-live${i}`, 0, {
+          pan: w.pan,
+          fingerprint: null,
+          keyId: null,
+          bin: null,
+          last4: null,
+          expiry: w.expiry,
+        }),
+      );
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: topics.authorizations,
+        acks: -1,
+        messages: fresh.map((auth) => ({ key: auth.eventId, value: JSON.stringify(auth) })),
+      });
+      await producer.disconnect();
+      const done = await running;
+      expect(done.code, done.out).toBe(0);
+
+      // live: every charge on a watched card, old and new, under its live alertId
+      const everyWatched = [
+        ...old.filter((e) => watched.some((w) => w.pan === e.auth.card.pan)).map((e) => e.auth),
+        ...fresh,
+      ];
+      const liveIds = new Set(everyWatched.map((a) => alertIdFor(a.eventId)));
+      let alerts: Awaited<ReturnType<typeof alertsOn>> = [];
+      const deadline = Date.now() + 60_000;
+      do {
+        alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
+      } while (alerts.filter((a) => !a.retrospective).length < liveIds.size && Date.now() < deadline);
+      expect(new Set(alerts.filter((a) => !a.retrospective).map((a) => a.alertId))).toEqual(liveIds);
+      // hunt: every in-window old charge; anything else it raised is one of the new charges
+      const huntIds = new Set(alerts.filter((a) => a.retrospective).map((a) => a.alertId));
+      for (const e of old.filter((e) => e.expected))
+        expect(huntIds).toContain(alertIdFor(e.auth.eventId, { retrospective: true }));
+      const allowed = new Set([
+        ...old.filter((e) => e.expected).map((e) => alertIdFor(e.auth.eventId, { retrospective: true })),
+        ...fresh.map((a) => alertIdFor(a.eventId, { retrospective: true })),
+      ]);
+      for (const id of huntIds) expect(allowed).toContain(id);
+    } finally {
+      await live.close();
+    }
   });
 });
