@@ -129,7 +129,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     });
     const [archiveAlerts, avroAlerts] = extra;
     const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const watched = watchedCardsFor(testId, 5).map((c) => ({ pan: c.pan, expiry: c.expiry as string }));
+    const watched = watchedCardsFor(testId, 5).map((c) => ({ pan: c.pan, expiry: c.expiry }));
     const events = await produceHistory(kafka, topics, testId, watched);
     // disclosed after the charges happened: imported only now
     const incidentId = `hunt-${testId}`.slice(0, 64);
@@ -245,7 +245,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
   }) => {
     const topics = await createMonitorTopics(createTopics);
     const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const watched = watchedCardsFor(testId, 40).map((c) => ({ pan: c.pan, expiry: c.expiry as string }));
+    const watched = watchedCardsFor(testId, 40).map((c) => ({ pan: c.pan, expiry: c.expiry }));
     const events = await produceHistory(kafka, topics, testId, watched);
     const incidentId = `hunt-${testId}`.slice(0, 64);
     await importIncident({
@@ -284,7 +284,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
   }) => {
     const topics = await createMonitorTopics(createTopics);
     const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const watched = watchedCardsFor(testId, 8).map((c) => ({ pan: c.pan, expiry: c.expiry as string }));
+    const watched = watchedCardsFor(testId, 8).map((c) => ({ pan: c.pan, expiry: c.expiry }));
     const old = await produceHistory(kafka, topics, testId, watched);
     const incidentId = `hunt-${testId}`.slice(0, 64);
     await importIncident({

@@ -114,7 +114,7 @@ describe('leaks import during a key rotation', () => {
         authorization(`evt-${testId}-c-k2`, 2, byKey(c as string, 'k2', '2031-05')), // other expiry
         authorization(`evt-${testId}-clean-k2`, 3, byKey(clean as string, 'k2', '2030-01')),
         authorization(`evt-${testId}-a-pan`, 4, {
-          pan: a as string,
+          pan: a,
           fingerprint: null,
           keyId: null,
           bin: null,

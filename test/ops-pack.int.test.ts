@@ -363,7 +363,7 @@ describe('operations pack', () => {
       const prom = stack.env.LEAKWATCH_PROMETHEUS_URL as string;
       expect(prom).toBe(`http://127.0.0.1:${promPort}`);
       const api = async (path: string, params: Record<string, string> = {}) => {
-        const response = await fetch(`${prom}${path}?${new URLSearchParams(params)}`);
+        const response = await fetch(`${prom}${path}?${new URLSearchParams(params).toString()}`);
         return (await response.json()) as {
           status: string;
           error?: string;
@@ -430,7 +430,7 @@ describe('operations pack', () => {
         // Debian builds Prometheus with its classic UI only (/classic/graph); upstream has /graph
         const classic = (await fetch(`${prom}/classic/graph`)).status === 200;
         const params = new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': '1m' });
-        await page.goto(`${prom}/${classic ? 'classic/graph' : 'graph'}?${params}`);
+        await page.goto(`${prom}/${classic ? 'classic/graph' : 'graph'}?${params.toString()}`);
         await page.waitForSelector('.graph_area svg, .graph-legend', { timeout: 30_000 });
         await page.waitForTimeout(1000);
         await mkdir(join(REPO_ROOT, 'docs', 'images'), { recursive: true });

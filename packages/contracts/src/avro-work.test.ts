@@ -40,7 +40,7 @@ const validBody = (() => {
 function decoderFor(writer: avro.Type, maxItemsPerMessage?: number) {
   const registry = { getSchema: async () => writer };
   return createAuthorizationDecoder({
-    registry: registry as never,
+    registry: registry,
     ...(maxItemsPerMessage === undefined ? {} : { maxItemsPerMessage }),
   });
 }

@@ -21,7 +21,7 @@ interface AnyType {
 }
 
 function asAny(type: avro.Type): AnyType {
-  return type as unknown as AnyType;
+  return type;
 }
 
 /** True when a value of `type` can take no bytes at all. */

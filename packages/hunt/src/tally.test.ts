@@ -21,7 +21,7 @@ describe('tally', () => {
         deadLetters: [{} as BatchOutcome['deadLetters'][number]],
         clean: 7,
         watched: 3,
-      } as BatchOutcome,
+      },
       10,
     );
     expect(summary).toMatchObject({

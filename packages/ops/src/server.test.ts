@@ -52,7 +52,7 @@ describe('ops server', () => {
   it('/readyz shows short codes only, never raw error text (issue 7, defect 15)', async () => {
     const logged: unknown[] = [];
     const logger = silentLogger();
-    logger.debug = ((obj: unknown) => void logged.push(obj)) as typeof logger.debug;
+    logger.debug = (obj: unknown) => void logged.push(obj);
     server = createOpsServer({
       port: 0,
       registry: createMetricsRegistry('t3', { processMetrics: false }),
