@@ -100,13 +100,14 @@ describe('reference webhook receiver × our signing code', () => {
     const written: AlertDisposition[] = [];
     const done = new Set<string>();
     const ledger: IntakeLedger = {
-      async claim(partnerId, id, d): Promise<ClaimResult> {
+      claim(partnerId, id, d): Promise<ClaimResult> {
         const keys = [`${partnerId}:${id}`, contentDigest(d)];
-        if (keys.some((k) => done.has(k))) return { outcome: 'duplicate' };
-        return { outcome: 'new', claim: { keys } };
+        if (keys.some((k) => done.has(k))) return Promise.resolve({ outcome: 'duplicate' });
+        return Promise.resolve({ outcome: 'new', claim: { keys } });
       },
-      async confirm(claim) {
+      confirm(claim) {
         for (const k of claim.keys) done.add(k);
+        return Promise.resolve();
       },
       async release() {},
     };
@@ -117,19 +118,21 @@ describe('reference webhook receiver × our signing code', () => {
       intake: createDispositionIntake({
         inboundSecrets: (partnerId) => (partnerId === 'sakura-card' ? [inbound] : undefined),
         alerts: {
-          get: async (alertId) => ({
-            alertId,
-            partnerId: 'sakura-card',
-            fingerprint: 'f'.repeat(43),
-            keyId: 'k1',
-            incidentIds: [],
-            reasonCodes: [],
-            detectedAt: 0,
-          }),
+          get: (alertId) =>
+            Promise.resolve({
+              alertId,
+              partnerId: 'sakura-card',
+              fingerprint: 'f'.repeat(43),
+              keyId: 'k1',
+              incidentIds: [],
+              reasonCodes: [],
+              detectedAt: 0,
+            }),
         },
         ledger,
-        publish: async (d) => {
+        publish: (d) => {
           written.push(d);
+          return Promise.resolve();
         },
         logger: silentLogger(),
       }),
