@@ -32,7 +32,7 @@ export function isIsoDate(value: unknown): value is string {
  * millisecond as a start, its last as an end (so an exposure from 2020-02-24 to 2024-10-15 includes
  * the 15th).
  */
-export function isoInstant(value: string, edge: 'start' | 'end'): number {
+function isoInstant(value: string, edge: 'start' | 'end'): number {
   if (DATE.test(value)) return Date.parse(`${value}T00:00:00Z`) + (edge === 'end' ? DAY_MS - 1 : 0);
   return Date.parse(value);
 }
@@ -53,7 +53,7 @@ const isoDate = z
 const optionalIsoDate = isoDate.nullish().transform((value) => value ?? null);
 
 /** The manifest's shape, unknown keys refused; cross-field checks are in {@link validateIncidentManifest}. */
-export const incidentManifestSchema = z.strictObject({
+const incidentManifestSchema = z.strictObject({
   incidentId: z.string(required('must be a string')).regex(INCIDENT_ID_PATTERN, INCIDENT_ID_RULE),
   source: z
     .string(required('must be a string'))

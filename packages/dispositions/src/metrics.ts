@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { DISPOSITIONS } from '@leakwatch/contracts';
-import { DISPOSITION_SOURCES, type DispositionSource } from './applier.js';
+import { DISPOSITION_SOURCES } from './applier.js';
 import type { DispositionStats } from './disposition-stats.js';
 import { INTAKE_ERROR_CODES, type IntakeOutcome } from './intake.js';
 
@@ -81,5 +81,3 @@ export function registerReasonVerdicts(registry: Registry, read: () => Promise<D
     },
   });
 }
-
-export type { DispositionSource };

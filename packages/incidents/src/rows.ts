@@ -53,7 +53,7 @@ export interface CardRecord {
 }
 
 /** A card's fingerprint and expiry tag under one key. */
-export interface KeyedCard {
+interface KeyedCard {
   keyId: string;
   fingerprint: string;
   expiryTag: string | null;

@@ -6,7 +6,7 @@ import type { AlertDecision, BatchOutcome, DeadLetterDecision } from './stages/o
 import type { SuspiciousChargeAlert } from './types.js';
 
 /** Header of a TOO_LARGE dead letter: the size in bytes of the value it replaced. */
-export const ORIGINAL_SIZE_HEADER = 'lw-original-size';
+const ORIGINAL_SIZE_HEADER = 'lw-original-size';
 
 /** Kafka's fixed cost of a record batch (v2) and a generous bound on one record's framing. */
 const BATCH_OVERHEAD_BYTES = 61;
