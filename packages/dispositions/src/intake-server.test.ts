@@ -7,9 +7,13 @@ import { createIntakeServer } from './intake-server.js';
 
 const seen: IntakeRequest[] = [];
 const intake: DispositionIntake = {
-  handle: async (request) => {
+  handle: (request) => {
     seen.push(request);
-    return { status: 503, body: { error: { code: 'unavailable', message: 'down' } }, retryAfterSeconds: 5 };
+    return Promise.resolve({
+      status: 503,
+      body: { error: { code: 'unavailable', message: 'down' } },
+      retryAfterSeconds: 5,
+    });
   },
 };
 const server = createIntakeServer({

@@ -242,10 +242,11 @@ describe('disposition intake', () => {
     const intake = createDispositionIntake({
       inboundSecrets: () => [SECRET],
       // indexed on the third look
-      alerts: { get: async () => (++lookups >= 3 ? ALERT : null) },
+      alerts: { get: () => Promise.resolve(++lookups >= 3 ? ALERT : null) },
       ledger: new MemoryLedger(),
-      publish: async (d) => {
+      publish: (d) => {
         written.push(d);
+        return Promise.resolve();
       },
       logger: silentLogger(),
       unknownAlertWaitMs: 60_000,

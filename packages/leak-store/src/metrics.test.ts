@@ -13,10 +13,10 @@ function fakeSource(stats: WatchStats) {
     calls: 0,
     fail: false,
     stats,
-    watchStats: async () => {
+    watchStats: () => {
       source.calls += 1;
-      if (source.fail) throw new Error('Redis went away');
-      return source.stats;
+      if (source.fail) return Promise.reject(new Error('Redis went away'));
+      return Promise.resolve(source.stats);
     },
   };
   return source;

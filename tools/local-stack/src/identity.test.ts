@@ -3,14 +3,14 @@ import { childEnv, identityOf, sameProcess, startTimeOf, type ProcReader } from 
 
 /** A fake /proc: pid -> [stat state, start time, argv]. */
 function fakeProc(processes: Record<number, { state?: string; start: string; argv: string[] }>): ProcReader {
-  return async (path) => {
+  return (path) => {
     const [, pid, file] = /^\/proc\/(\d+)\/(\w+)$/.exec(path) ?? [];
     const p = processes[Number(pid)];
-    if (!p) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-    if (file === 'cmdline') return `${p.argv.join('\0')}\0`;
+    if (!p) return Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }));
+    if (file === 'cmdline') return Promise.resolve(`${p.argv.join('\0')}\0`);
     // fields 3..22 after "pid (comm) ": state, then 18 numbers, then starttime
     const middle = Array.from({ length: 18 }, (_, i) => String(i + 1)).join(' ');
-    return `${pid} (a (weird) name) ${p.state ?? 'S'} ${middle} ${p.start} 0 0\n`;
+    return Promise.resolve(`${pid} (a (weird) name) ${p.state ?? 'S'} ${middle} ${p.start} 0 0\n`);
   };
 }
 
