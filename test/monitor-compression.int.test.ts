@@ -88,6 +88,8 @@ describe('monitor: compressed input from a Java producer', () => {
           groupId: `${groupId}-${codec}`,
           redisPrefix,
           fingerprintKeys: fingerprintKey.env,
+          // the monitor's own output compressed too: read back below through the same codecs
+          extra: { LEAKWATCH_KAFKA_COMPRESSION: codec === 'gzip' ? 'gzip' : 'snappy' },
         });
         const port = handle.httpPort;
         await vi.waitFor(async () => {
