@@ -4,6 +4,14 @@ import { LeakwatchError } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
 import { Kafka, logLevel, type ITopicConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { ConfigResourceTypes } from 'kafkajs';
+import { registerCompressionCodecs } from './codecs.js';
+
+export {
+  compressionType,
+  OUTPUT_COMPRESSIONS,
+  registerCompressionCodecs,
+  type OutputCompression,
+} from './codecs.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -14,6 +22,7 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /** A kafkajs client whose own logs go through our pino logger (so redaction applies). */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  registerCompressionCodecs();
   if (settings.sasl && !settings.ssl && settings.allowSaslPlaintext !== true) {
     // the env check refuses this too; settings built in code get the same answer
     throw new LeakwatchError(

@@ -3,7 +3,14 @@ import { describeError, LeakwatchError } from '@leakwatch/errors';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes } from '@leakwatch/kafka';
 import type { Logger } from '@leakwatch/logger';
 import type { RuleSet } from '@leakwatch/rules';
-import { Partitioners, type Batch, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Batch,
+  type CompressionTypes,
+  type Consumer,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
 import { maskDigitRuns } from './dead-letter.js';
 import type { MonitorMetrics } from './metrics.js';
 import { processIsolating } from './isolate.js';
@@ -37,6 +44,8 @@ export interface MonitorOptions {
    * start, bound it too.
    */
   maxRequestBytes?: number;
+  /** Compression of the alerts and dead letters written (kafkajs CompressionTypes); default none. */
+  compression?: CompressionTypes;
   retryInitialMs?: number;
   retryMaxMs?: number;
   /**
@@ -286,7 +295,11 @@ export class AuthorizationMonitor {
       send: async (topicMessages) => {
         // a dry run (retro-hunt --dry-run) decides and counts, and publishes nothing
         if (this.#options.publish === false) return;
-        await this.#producer.sendBatch({ topicMessages, acks: -1 });
+        await this.#producer.sendBatch({
+          topicMessages,
+          acks: -1,
+          ...(this.#options.compression === undefined ? {} : { compression: this.#options.compression }),
+        });
       },
       maxRequestBytes: Math.min(
         this.#options.maxRequestBytes ?? Number.POSITIVE_INFINITY,

@@ -6,6 +6,7 @@ import {
   toSharedSettings,
   type SharedSettings,
 } from '@leakwatch/config';
+import { OUTPUT_COMPRESSIONS } from '@leakwatch/kafka';
 import { z } from 'zod';
 
 const topicName = (fallback: string) =>
@@ -35,6 +36,11 @@ const MonitorEnv = z
     LEAKWATCH_TOPIC_DISPOSITIONS: topicName('card.alert-dispositions.v1'),
     LEAKWATCH_MONITOR_GROUP_ID: z.string().min(1).default('leakwatch-monitor'),
     LEAKWATCH_MONITOR_CONCURRENCY: positiveInt(6, 64),
+    // snappy: cheap to compress, pure JS here, and accepted by the broker as written; lz4 and
+    // zstd are read but not written (see packages/kafka/src/codecs.ts), gzip costs more CPU
+    LEAKWATCH_KAFKA_COMPRESSION: z
+      .enum(OUTPUT_COMPRESSIONS, { message: `must be one of ${OUTPUT_COMPRESSIONS.join(', ')}` })
+      .default('snappy'),
     LEAKWATCH_CREATE_TOPICS: z
       .enum(['true', 'false'], { message: 'must be "true" or "false"' })
       .default('true')

@@ -11,6 +11,7 @@ import {
 import { describeError } from '@leakwatch/errors';
 import {
   adminOffsetSource,
+  compressionType,
   ConsumerLagTracker,
   createKafka,
   ensureTopics,
@@ -185,6 +186,7 @@ async function buildAndStart(
     topics,
     groupId: env.LEAKWATCH_MONITOR_GROUP_ID,
     partitionsConsumedConcurrently: env.LEAKWATCH_MONITOR_CONCURRENCY,
+    compression: compressionType(env.LEAKWATCH_KAFKA_COMPRESSION),
     dependencies: {
       decoder: createAuthorizationDecoder({ registry: schemaRegistry, lookupTimeoutMs: 5000 }),
       keyring,
