@@ -1,0 +1,10 @@
+export {
+  AlertView,
+  alertState,
+  ALERT_STATES,
+  type AlertState,
+  type AlertQuery,
+  type AlertPage,
+  type ViewedAlert,
+  type SeverityCounts,
+} from './alert-view.js';
