@@ -220,6 +220,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
       html(res, 401, signInPage(preCsrf, 'Wrong username or password.'));
       return;
     }
+    attempts.delete(`${username}|${ip}`);
     const id = randomBytes(32).toString('base64url');
     sessions.set(id, {
       username: user.username,
