@@ -17,8 +17,17 @@ export function maskedCard(alert: SuspiciousChargeAlert): string {
   return `${alert.card.bin}******${alert.card.last4}`;
 }
 
+/** Minor units in the currency's own digits (JPY 0, USD 2, BHD 3). */
 export function formatAmount(minor: number, currency: string): string {
-  return `${(minor / 100).toFixed(2)} ${currency}`;
+  let digits = 2;
+  try {
+    digits =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
+  } catch {
+    // unknown code: two digits
+  }
+  return `${(minor / 10 ** digits).toFixed(digits)} ${currency}`;
 }
 
 const STATE_LABEL: Record<string, string> = {

@@ -20,6 +20,7 @@ import type { AuditLog } from './audit.js';
 import {
   detailPage,
   feedPage,
+  formatAmount,
   incidentsPage,
   maskedCard,
   signInPage,
@@ -452,7 +453,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
             a.transaction.merchantName ?? a.transaction.merchantId,
             a.transaction.mcc,
             a.transaction.merchantCountry,
-            (a.transaction.amountMinor / 100).toFixed(2),
+            formatAmount(a.transaction.amountMinor, a.transaction.currency).split(' ')[0]!,
             a.transaction.currency,
             a.reasons.map((r) => r.code).join(' '),
             a.incidents.map((i) => i.incidentId).join(' '),
@@ -518,7 +519,7 @@ export function streamAlert(alert: SuspiciousChargeAlert) {
     partnerId: alert.partnerId,
     merchant: alert.transaction.merchantName ?? alert.transaction.merchantId,
     country: alert.transaction.merchantCountry,
-    amount: `${(alert.transaction.amountMinor / 100).toFixed(2)} ${alert.transaction.currency}`,
+    amount: formatAmount(alert.transaction.amountMinor, alert.transaction.currency),
     reasons: alert.reasons.map((r) => r.code),
   };
 }
