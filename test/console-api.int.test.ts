@@ -122,6 +122,16 @@ describe('console API', () => {
       expect(csv.trim().split('\r\n')).toHaveLength(11);
       expect(csv).toContain('41111111******1111');
 
+      // Bulk: every open LOW alert of the incident closed as FALSE_POSITIVE, viewer refused.
+      expect((await viewer.postJson('/api/incidents/inc-2025-001/close-low', {})).status).toBe(403);
+      const closed = await analyst.postJson('/api/incidents/inc-2025-001/close-low', {});
+      expect(await closed.json()).toMatchObject({ updated: 20 });
+      const falsePositives = (await (
+        await analyst.request('/api/alerts?state=false_positive')
+      ).json()) as typeof all;
+      expect(falsePositives.total).toBe(20);
+      expect(falsePositives.counts).toMatchObject({ LOW: 20, CRITICAL: 0 });
+
       // Rate limit: 5 sign-ins a minute per username and address.
       const guesser = new ConsoleClient(base);
       const statuses: number[] = [];

@@ -85,4 +85,36 @@ describe('AlertView', () => {
     expect(view.cardTimeline(card.fingerprint).map((v) => v.alert.alertId)).toEqual(['alt-3', 'alt-2']);
     expect(view.query({ fingerprint: card.fingerprint }).total).toBe(2);
   });
+
+  it('summarises incidents: confirmed share, reasons by confirmations, time to first alert', () => {
+    const view = new AlertView();
+    const end = Date.parse('2024-10-15');
+    const reasons = (...codes: string[]) => codes.map((code) => ({ code, description: code, points: 1 }));
+    view.applyAlert(alert(1, { detectedAt: end + 5000, reasons: reasons('A', 'B') }));
+    view.applyAlert(alert(2, { detectedAt: end + 9000, reasons: reasons('B') }));
+    view.applyAlert(alert(3, { detectedAt: end + 7000, reasons: reasons('C'), severity: 'LOW' }));
+    view.applyDisposition(disposition('alt-1', 1, 'CONFIRMED_FRAUD'));
+    view.applyDisposition(disposition('alt-2', 1, 'CONFIRMED_FRAUD'));
+    view.applyDisposition(disposition('alt-3', 1, 'FALSE_POSITIVE'));
+    const [stats] = view.incidentStats();
+    expect(stats).toMatchObject({
+      incidentId: 'inc-2025-001',
+      alerts: 3,
+      cards: 1,
+      dispositioned: 3,
+      confirmed: 2,
+      exposureEndToFirstAlertMs: 5000,
+      bySeverity: { LOW: 1, MEDIUM: 0, HIGH: 2, CRITICAL: 0 },
+    });
+    expect(stats!.confirmedReasons).toEqual([
+      { code: 'B', confirmed: 2 },
+      { code: 'A', confirmed: 1 },
+    ]);
+  });
+
+  it('counts alerts per time bucket, oldest first', () => {
+    const view = new AlertView();
+    for (const n of [1, 2, 15, 25]) view.applyAlert(alert(n, { detectedAt: n }));
+    expect(view.histogram(30, 10, 3).map((b) => b.count)).toEqual([2, 1, 1]);
+  });
 });

@@ -55,6 +55,21 @@ export interface AlertPage {
 
 const MAX_PAGE_SIZE = 500;
 
+/** What the incidents page shows for one incident. */
+export interface IncidentStats {
+  incidentId: string;
+  cards: number;
+  alerts: number;
+  bySeverity: SeverityCounts;
+  /** Alerts with a final disposition (not UNDER_REVIEW). */
+  dispositioned: number;
+  confirmed: number;
+  /** Reason codes by how many confirmed-fraud alerts carried them, most first. */
+  confirmedReasons: Array<{ code: string; confirmed: number }>;
+  /** First alert's detectedAt minus the end of exposure (ms), null when the end is unknown. */
+  exposureEndToFirstAlertMs: number | null;
+}
+
 /** Newest first: detectedAt descending, alertId as tie-break so paging is stable. */
 function newerFirst(a: SuspiciousChargeAlert, b: SuspiciousChargeAlert): number {
   if (a.detectedAt !== b.detectedAt) return b.detectedAt - a.detectedAt;
@@ -154,6 +169,77 @@ export class AlertView {
       total++;
     }
     return { items, total, page, pageSize, counts };
+  }
+
+  /** Per-incident counts, confirmed share, reasons ranked by confirmations, time to first alert. */
+  incidentStats(): IncidentStats[] {
+    interface Acc {
+      stats: IncidentStats;
+      cards: Set<string>;
+      reasons: Map<string, number>;
+      exposureEnd: number | null;
+      firstAlert: number;
+    }
+    const byId = new Map<string, Acc>();
+    for (const alert of this.sorted()) {
+      const d = this.dispositions.get(alert.alertId);
+      for (const incident of alert.incidents) {
+        let acc = byId.get(incident.incidentId);
+        if (!acc) {
+          const end = incident.exposureEnd ? Date.parse(incident.exposureEnd) : NaN;
+          acc = {
+            stats: {
+              incidentId: incident.incidentId,
+              cards: 0,
+              alerts: 0,
+              bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as SeverityCounts,
+              dispositioned: 0,
+              confirmed: 0,
+              confirmedReasons: [],
+              exposureEndToFirstAlertMs: null,
+            },
+            cards: new Set(),
+            reasons: new Map(),
+            exposureEnd: Number.isFinite(end) ? end : null,
+            firstAlert: alert.detectedAt,
+          };
+          byId.set(incident.incidentId, acc);
+        }
+        acc.stats.alerts++;
+        acc.stats.bySeverity[alert.severity]++;
+        acc.cards.add(alert.card.fingerprint);
+        acc.firstAlert = Math.min(acc.firstAlert, alert.detectedAt);
+        if (d && d.disposition !== 'UNDER_REVIEW') {
+          acc.stats.dispositioned++;
+          if (d.disposition === 'CONFIRMED_FRAUD') {
+            acc.stats.confirmed++;
+            for (const r of alert.reasons) acc.reasons.set(r.code, (acc.reasons.get(r.code) ?? 0) + 1);
+          }
+        }
+      }
+    }
+    return [...byId.values()]
+      .map(({ stats, cards, reasons, exposureEnd, firstAlert }) => ({
+        ...stats,
+        cards: cards.size,
+        confirmedReasons: [...reasons]
+          .map(([code, confirmed]) => ({ code, confirmed }))
+          .sort((a, b) => b.confirmed - a.confirmed || a.code.localeCompare(b.code)),
+        exposureEndToFirstAlertMs: exposureEnd === null ? null : firstAlert - exposureEnd,
+      }))
+      .sort((a, b) => b.alerts - a.alerts);
+  }
+
+  /** Alerts per bucket of `bucketMs` over the last `buckets` buckets ending at `now`, oldest first. */
+  histogram(now: number, bucketMs: number, buckets: number): Array<{ start: number; count: number }> {
+    const start = now - bucketMs * buckets;
+    const out = Array.from({ length: buckets }, (_, i) => ({ start: start + i * bucketMs, count: 0 }));
+    for (const alert of this.sorted()) {
+      if (alert.detectedAt < start) break;
+      const i = Math.floor((alert.detectedAt - start) / bucketMs);
+      if (i >= 0 && i < buckets) out[i]!.count++;
+    }
+    return out;
   }
 
   /** Every alert, newest first (shared array: do not modify). */

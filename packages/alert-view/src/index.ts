@@ -7,4 +7,5 @@ export {
   type AlertPage,
   type ViewedAlert,
   type SeverityCounts,
+  type IncidentStats,
 } from './alert-view.js';

@@ -120,6 +120,13 @@
       done(post('/api/cards/' + encodeURIComponent(button.getAttribute('data-reissue')) + '/reissue', {}));
     });
   });
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-close-low]'), function (button) {
+    button.addEventListener('click', function () {
+      var incident = button.getAttribute('data-close-low');
+      if (!window.confirm('Close every open LOW alert of ' + incident + ' as FALSE_POSITIVE?')) return;
+      done(post('/api/incidents/' + encodeURIComponent(incident) + '/close-low', {}));
+    });
+  });
   if (alertIdEl && document.querySelector('button[data-disposition]')) {
     document.addEventListener('keydown', function (event) {
       if (event.target && /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;

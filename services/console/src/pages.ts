@@ -1,4 +1,4 @@
-import { alertState, type AlertPage, type ViewedAlert } from '@leakwatch/alert-view';
+import { alertState, type AlertPage, type IncidentStats, type ViewedAlert } from '@leakwatch/alert-view';
 import { SEVERITIES, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import type { AuditEntry } from './audit.js';
 
@@ -84,7 +84,21 @@ export function alertRow(v: ViewedAlert): string {
 <td class="state">${esc(STATE_LABEL[state])}</td></tr>`;
 }
 
-export function feedPage(user: PageUser, page: AlertPage, query: URLSearchParams): string {
+export function feedPage(
+  user: PageUser,
+  page: AlertPage,
+  query: URLSearchParams,
+  histogram: ReadonlyArray<{ start: number; count: number }> = [],
+): string {
+  const peak = Math.max(1, ...histogram.map((b) => b.count));
+  const chart = histogram.length
+    ? `<details class="chart"><summary>Alerts per hour, last ${histogram.length} hours</summary><table><tbody>${histogram
+        .map(
+          (b) =>
+            `<tr><td>${esc(new Date(b.start).toISOString().slice(11, 16))}</td><td><progress max="${peak}" value="${b.count}">${b.count}</progress></td><td>${b.count}</td></tr>`,
+        )
+        .join('')}</tbody></table></details>`
+    : '';
   const sel = (name: string, value: string) => (query.getAll(name).includes(value) ? ' selected' : '');
   const val = (name: string) => esc(query.get(name) ?? '');
   const counts = SEVERITIES.map(
@@ -113,7 +127,7 @@ export function feedPage(user: PageUser, page: AlertPage, query: URLSearchParams
 <label>From <input name="from" type="datetime-local" value="${val('from')}"></label>
 <label>To <input name="to" type="datetime-local" value="${val('to')}"></label>
 <button type="submit">Filter</button> <a href="/feed">Clear</a> <a href="/api/alerts.csv?${esc(csv.toString())}">Export CSV</a></form>
-<ul class="counts" aria-label="Alerts per severity">${counts}</ul>
+<ul class="counts" aria-label="Alerts per severity">${counts}</ul>${chart}
 <p><span id="total">${page.total}</span> alerts · page ${page.page + 1} of ${pages}
 ${page.page > 0 ? `<a href="/feed?${qs(page.page - 1)}">Previous</a>` : ''}
 ${page.page + 1 < pages ? `<a href="/feed?${qs(page.page + 1)}">Next</a>` : ''}
@@ -181,25 +195,28 @@ ${audit.map((e) => `<tr><td>${esc(new Date(e.at).toISOString())}</td><td>${esc(e
   );
 }
 
-export interface IncidentSummary {
-  incidentId: string;
-  alerts: number;
-  cards: number;
-  bySeverity: Record<string, number>;
-  dispositioned: number;
-  confirmed: number;
+function duration(ms: number | null): string {
+  if (ms === null) return 'unknown';
+  const days = Math.floor(Math.abs(ms) / 86_400_000);
+  const hours = Math.floor((Math.abs(ms) % 86_400_000) / 3_600_000);
+  return `${ms < 0 ? '-' : ''}${days} d ${hours} h`;
 }
 
-export function incidentsPage(user: PageUser, incidents: readonly IncidentSummary[]): string {
+export function incidentsPage(user: PageUser, incidents: readonly IncidentStats[]): string {
   return layout(
     'Incidents',
     user,
-    `<h1>Incidents</h1><table id="incidents"><thead><tr><th>Incident</th><th>Cards alerted</th><th>Alerts</th>${SEVERITIES.map((s) => `<th>${s}</th>`).join('')}<th>Confirmed share</th></tr></thead><tbody>
+    `<h1>Incidents</h1><table id="incidents"><thead><tr><th>Incident</th><th>Cards alerted</th><th>Alerts</th>${SEVERITIES.map((s) => `<th>${s}</th>`).join('')}<th>Confirmed share</th><th>Reasons by confirmations</th><th>Exposure end to first alert</th>${user.role === 'analyst' ? '<th>Bulk</th>' : ''}</tr></thead><tbody>
 ${incidents
   .map(
     (i) =>
-      `<tr><td><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a></td><td>${i.cards}</td><td>${i.alerts}</td>${SEVERITIES.map((s) => `<td>${i.bySeverity[s] ?? 0}</td>`).join('')}<td>${i.dispositioned === 0 ? '—' : `${Math.round((100 * i.confirmed) / i.dispositioned)}% of ${i.dispositioned}`}</td></tr>`,
+      `<tr><td><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a></td><td>${i.cards}</td><td>${i.alerts}</td>${SEVERITIES.map((s) => `<td>${i.bySeverity[s]}</td>`).join('')}<td>${i.dispositioned === 0 ? '—' : `${Math.round((100 * i.confirmed) / i.dispositioned)}% of ${i.dispositioned}`}</td><td>${esc(
+        i.confirmedReasons
+          .slice(0, 5)
+          .map((r) => `${r.code} ${r.confirmed}`)
+          .join(', ') || '—',
+      )}</td><td>${esc(duration(i.exposureEndToFirstAlertMs))}</td>${user.role === 'analyst' ? `<td><button type="button" data-close-low="${esc(i.incidentId)}">Close LOW as false positive</button></td>` : ''}</tr>`,
   )
-  .join('')}</tbody></table>`,
+  .join('')}</tbody></table><p id="triage-status" role="status"></p>`,
   );
 }

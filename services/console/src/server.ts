@@ -24,7 +24,6 @@ import {
   incidentsPage,
   maskedCard,
   signInPage,
-  type IncidentSummary,
   type PageUser,
 } from './pages.js';
 import { verifyPassword, type ConsoleUser } from './users.js';
@@ -297,34 +296,41 @@ export function createConsoleServer(options: ConsoleServerOptions): {
     json(res, 200, { ok: true, updated: open.length });
   }
 
-  function incidents(): IncidentSummary[] {
-    const byId = new Map<string, IncidentSummary & { cardSet: Set<string> }>();
-    for (const alert of view.sorted()) {
-      const d = view.disposition(alert.alertId);
-      for (const incident of alert.incidents) {
-        let s = byId.get(incident.incidentId);
-        if (!s) {
-          s = {
-            incidentId: incident.incidentId,
-            alerts: 0,
-            cards: 0,
-            bySeverity: {},
-            dispositioned: 0,
-            confirmed: 0,
-            cardSet: new Set(),
-          };
-          byId.set(incident.incidentId, s);
-        }
-        s.alerts++;
-        s.cardSet.add(alert.card.fingerprint);
-        s.bySeverity[alert.severity] = (s.bySeverity[alert.severity] ?? 0) + 1;
-        if (d && d.disposition !== 'UNDER_REVIEW') {
-          s.dispositioned++;
-          if (d.disposition === 'CONFIRMED_FRAUD') s.confirmed++;
-        }
+  async function closeLow(req: IncomingMessage, res: ServerResponse, session: Session, incidentId: string) {
+    await readBody(req);
+    const open = view.query({
+      incidentId,
+      severity: ['LOW'],
+      state: ['open', 'under_review'],
+      pageSize: 500,
+    });
+    let updated = 0;
+    for (let p = 0; p * 500 < open.total; p++) {
+      for (const v of view.query({
+        incidentId,
+        severity: ['LOW'],
+        state: ['open', 'under_review'],
+        pageSize: 500,
+      }).items) {
+        await options.publishDisposition(
+          v.alert.alertId,
+          'FALSE_POSITIVE',
+          session.username,
+          `bulk: LOW alerts of ${incidentId}`,
+        );
+        await audit.record({
+          at: Date.now(),
+          by: session.username,
+          action: 'bulk_close_low',
+          alertId: v.alert.alertId,
+          before: v.disposition?.disposition ?? null,
+          after: 'FALSE_POSITIVE',
+          note: null,
+        });
+        updated++;
       }
     }
-    return [...byId.values()].map(({ cardSet, ...s }) => ({ ...s, cards: cardSet.size }));
+    json(res, 200, { ok: true, updated });
   }
 
   function stream(req: IncomingMessage, res: ServerResponse): void {
@@ -377,6 +383,8 @@ export function createConsoleServer(options: ConsoleServerOptions): {
       if (session.role !== 'analyst') return json(res, 403, { error: 'analyst_role_required' });
       const dm = /^\/api\/alerts\/([^/]+)\/disposition$/.exec(path);
       if (dm) return disposition(req, res, session, decodeURIComponent(dm[1]!));
+      const im = /^\/api\/incidents\/([^/]+)\/close-low$/.exec(path);
+      if (im) return closeLow(req, res, session, decodeURIComponent(im[1]!));
       const rm = /^\/api\/cards\/([^/]+)\/reissue$/.exec(path);
       if (rm) return reissue(req, res, session, decodeURIComponent(rm[1]!));
       return json(res, 404, { error: 'not_found' });
@@ -388,9 +396,14 @@ export function createConsoleServer(options: ConsoleServerOptions): {
       return html(
         res,
         200,
-        feedPage(pageUser(session), view.query(parseAlertQuery(url.searchParams)), url.searchParams),
+        feedPage(
+          pageUser(session),
+          view.query(parseAlertQuery(url.searchParams)),
+          url.searchParams,
+          view.histogram(Date.now(), 3_600_000, 24),
+        ),
       );
-    if (path === '/incidents') return html(res, 200, incidentsPage(pageUser(session), incidents()));
+    if (path === '/incidents') return html(res, 200, incidentsPage(pageUser(session), view.incidentStats()));
     const page = /^\/alerts\/([^/]+)$/.exec(path);
     if (page) {
       const id = decodeURIComponent(page[1]!);
