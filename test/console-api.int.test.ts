@@ -53,9 +53,7 @@ describe('console API', () => {
     await producer.connect();
     await producer.send({
       topic: topics.alerts,
-      messages: await Promise.all(
-        produced.map(async (a) => ({ key: a.card.fingerprint, value: await encoder.encode(a) })),
-      ),
+      messages: produced.map((a) => ({ key: a.card.fingerprint, value: encoder.encode(a) })),
     });
     await producer.disconnect();
 

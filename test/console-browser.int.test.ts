@@ -86,7 +86,7 @@ describe('console in a browser', () => {
         );
         await producer.send({
           topic: topics.authorizations,
-          messages: [{ key: `card-${eventId}`, value: await encoder.encode(auth) }],
+          messages: [{ key: `card-${eventId}`, value: encoder.encode(auth) }],
         });
       };
 
@@ -213,7 +213,7 @@ describe('console in a browser', () => {
       await viewerPage.goto(`${base}/alerts/${alertId}`);
       expect(await viewerPage.locator('button[data-disposition]').count()).toBe(0);
       // Runs in the page (a string: this file is not compiled with the DOM library).
-      const refused = (await viewerPage.evaluate(`(async () => {
+      const refused = await viewerPage.evaluate<number>(`(async () => {
         const csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
         const res = await fetch('/api/alerts/${encodeURIComponent(alertId)}/disposition', {
           method: 'POST',
@@ -221,7 +221,7 @@ describe('console in a browser', () => {
           body: JSON.stringify({ disposition: 'FALSE_POSITIVE', note: null }),
         });
         return res.status;
-      })()`)) as number;
+      })()`);
       expect(refused).toBe(403);
       expect(consoleHandle.view.get(alertId)?.disposition?.disposition).toBe('CONFIRMED_FRAUD');
 

@@ -122,7 +122,7 @@ export async function startConsole(
       messages: [
         {
           key: alertId,
-          value: await encoder.encode(record),
+          value: encoder.encode(record),
           headers: { [DISPOSITION_SOURCE_HEADER]: 'console' },
         },
       ],

@@ -3,7 +3,7 @@ import { SEVERITIES, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import type { AuditEntry } from './audit.js';
 
 /** Escapes text for HTML content and attribute values. */
-export function esc(value: unknown): string {
+export function esc(value: string | number | boolean | null | undefined): string {
   return String(value ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -125,7 +125,7 @@ export function parseAlertQuery(q: URLSearchParams): AlertQuery {
   return query;
 }
 
-function csvCell(value: unknown): string {
+function csvCell(value: string | number | null | undefined): string {
   let text = String(value ?? '');
   // Spreadsheet formula injection: a leading = + - @ is neutralised.
   if (/^[=+\-@]/.test(text)) text = `'${text}`;
