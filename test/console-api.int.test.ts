@@ -157,6 +157,16 @@ describe('console API', () => {
         ]);
       }, WAIT);
       expect(handle.view.size).toBe(30);
+      // A second instance at the same time shows the same state.
+      const second = await startTestConsole(run);
+      try {
+        expect(second.view.size).toBe(30);
+        expect(second.view.get(target.alertId)?.disposition).toEqual(
+          handle.view.get(target.alertId)?.disposition,
+        );
+      } finally {
+        await second.close();
+      }
     } finally {
       await handle.close();
     }

@@ -196,6 +196,10 @@ describe('console in a browser', () => {
       await page.goto(`${base}/feed`);
       await page.keyboard.press('j');
       await Promise.all([page.waitForURL(/\/alerts\//), page.keyboard.press('Enter')]);
+      // j: the next (older) alert in the queue, k: back
+      const firstInQueue = page.url();
+      await Promise.all([page.waitForURL((u) => u.href !== firstInQueue), page.keyboard.press('j')]);
+      await Promise.all([page.waitForURL(firstInQueue), page.keyboard.press('k')]);
       const keyboardAlert = decodeURIComponent(page.url().split('/alerts/')[1]!);
       await Promise.all([page.waitForEvent('load'), page.keyboard.press('u')]);
       await vi.waitFor(

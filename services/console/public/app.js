@@ -99,6 +99,20 @@
     );
   }
   var alertIdEl = document.getElementById('alert-id');
+  // Detail: j older, k newer through the queue (viewers too).
+  if (document.getElementById('alert-id')) {
+    document.addEventListener('keydown', function (event) {
+      if (event.target && /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      var link =
+        event.key === 'j'
+          ? document.getElementById('older')
+          : event.key === 'k'
+            ? document.getElementById('newer')
+            : null;
+      if (link) window.location.href = link.getAttribute('href');
+    });
+  }
   var keys = { c: 'CONFIRMED_FRAUD', f: 'FALSE_POSITIVE', u: 'UNDER_REVIEW', r: 'CARD_REISSUED' };
   function triage(disposition) {
     var note = document.getElementById('note');

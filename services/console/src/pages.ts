@@ -144,6 +144,7 @@ export function detailPage(
   v: ViewedAlert,
   timeline: readonly ViewedAlert[],
   audit: readonly AuditEntry[],
+  neighbours: { newer: string | null; older: string | null } = { newer: null, older: null },
 ): string {
   const a = v.alert;
   const t = a.transaction;
@@ -163,7 +164,8 @@ export function detailPage(
   return layout(
     `Alert ${a.alertId}`,
     user,
-    `<h1>Alert <code id="alert-id">${esc(a.alertId)}</code></h1>
+    `<p class="queue">${neighbours.newer ? `<a id="newer" href="/alerts/${encodeURIComponent(neighbours.newer)}" aria-keyshortcuts="k">Newer (k)</a>` : ''} ${neighbours.older ? `<a id="older" href="/alerts/${encodeURIComponent(neighbours.older)}" aria-keyshortcuts="j">Older (j)</a>` : ''}</p>
+<h1>Alert <code id="alert-id">${esc(a.alertId)}</code></h1>
 <p><span class="sev sev-${esc(a.severity)}">${esc(a.severity)}</span> score ${esc(a.score)} · ${esc(a.recommendedAction)}
 · state: <strong id="state">${esc(STATE_LABEL[state])}</strong>
 ${v.disposition ? ` by <span id="disposition-by">${esc(v.disposition.by)}</span> at ${esc(new Date(v.disposition.at).toISOString())}${v.disposition.note ? ` — <q id="disposition-note">${esc(v.disposition.note)}</q>` : ''}` : ''}</p>

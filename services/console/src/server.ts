@@ -414,6 +414,9 @@ export function createConsoleServer(options: ConsoleServerOptions): {
           404,
           '<!doctype html><title>Not found</title><p>No such alert. <a href="/feed">Feed</a></p>',
         );
+      const sorted = view.sorted();
+      const at = sorted.indexOf(v.alert);
+      const neighbours = { newer: sorted[at - 1]?.alertId ?? null, older: sorted[at + 1]?.alertId ?? null };
       return html(
         res,
         200,
@@ -422,6 +425,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
           v,
           view.cardTimeline(v.alert.card.fingerprint),
           await audit.entries(id),
+          neighbours,
         ),
       );
     }
