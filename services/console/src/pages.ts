@@ -3,7 +3,7 @@ import { SEVERITIES, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import type { AuditEntry } from './audit.js';
 
 /** Escapes text for HTML content and attribute values. */
-export function esc(value: string | number | boolean | null | undefined): string {
+function esc(value: string | number | boolean | null | undefined): string {
   return String(value ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -70,7 +70,7 @@ export function signInPage(csrf: string, error: string | null): string {
   );
 }
 
-export function alertRow(v: ViewedAlert): string {
+function alertRow(v: ViewedAlert): string {
   const a = v.alert;
   const state = alertState(v.disposition);
   return `<tr data-alert-id="${esc(a.alertId)}" tabindex="0">

@@ -99,7 +99,7 @@ function parseTime(value: string | null): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function parseAlertQuery(q: URLSearchParams): AlertQuery {
+function parseAlertQuery(q: URLSearchParams): AlertQuery {
   const severity = q
     .getAll('severity')
     .filter((s): s is Severity => (SEVERITIES as readonly string[]).includes(s));
