@@ -503,6 +503,12 @@ export function createConsoleServer(options: ConsoleServerOptions): {
     return json(res, 404, { error: 'not_found' });
   }
 
+  // A comment line every 25 s keeps idle SSE connections open through proxies.
+  const keepAlive = setInterval(() => {
+    for (const res of streams) res.write(': ping\n\n');
+  }, 25_000);
+  keepAlive.unref();
+
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       const status = (error as { status?: number }).status ?? 500;
@@ -519,6 +525,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
       for (const res of streams) res.write(frame);
     },
     closeStreams() {
+      clearInterval(keepAlive);
       for (const res of streams) res.end();
       streams.clear();
     },
