@@ -192,6 +192,11 @@ export function createConsoleServer(options: ConsoleServerOptions): {
 
   function rateLimited(key: string): boolean {
     const now = Date.now();
+    // Bounded memory under a spray of made-up usernames: drop windows that have passed.
+    if (attempts.size > 10_000) {
+      for (const [k, times] of attempts)
+        if (now - (times.at(-1) ?? 0) >= SIGN_IN_WINDOW_MS) attempts.delete(k);
+    }
     const recent = (attempts.get(key) ?? []).filter((t) => now - t < SIGN_IN_WINDOW_MS);
     recent.push(now);
     attempts.set(key, recent);
