@@ -21,6 +21,7 @@ describe('leakwatch demo (the README main-job command)', () => {
       LEAKWATCH_REDIS_URL: endpoints.redisUrl,
       LEAKWATCH_REDIS_KEY_PREFIX: redisPrefix,
       LEAKWATCH_HTTP_PORT: '0',
+      LEAKWATCH_CONSOLE_PORT: '0',
       LEAKWATCH_TOPIC_AUTHORIZATIONS: `demo.auth.${testId}`,
       LEAKWATCH_TOPIC_ALERTS: `demo.alerts.${testId}`,
       LEAKWATCH_TOPIC_DEAD_LETTERS: `demo.dlq.${testId}`,
@@ -40,6 +41,7 @@ describe('leakwatch demo (the README main-job command)', () => {
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/demo-web-skimming-2025: 30,000 rows read/);
     expect(stderr).toMatch(/demo done: [\d,]+ authorizations/);
+    expect(stderr).toMatch(/analyst console: http:\/\/127\.0\.0\.1:\d+\/ {2}\(sign in: analyst \/ \S+\)/);
     const alertLines = stdout.split('\n').filter((line) => /^(LOW|MEDIUM|HIGH|CRITICAL)\s+\d+/.test(line));
     // 2% of ~2,400 authorizations are on leaked cards and every one alerts under the default rules
     expect(alertLines.length).toBeGreaterThan(10);

@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAlertDecoder, createSchemaRegistry, type SuspiciousChargeAlert } from '@leakwatch/contracts';
+import { hashPassword, loadEnv as loadConsoleEnv, startConsole } from '@leakwatch/console-service';
 import { createKafka } from '@leakwatch/kafka';
 import {
   defaultStackDir,
@@ -29,7 +30,8 @@ The whole pipeline on this machine, in one command:
   2. writes and imports a synthetic incident shaped like the seed case: 30,000 cards skimmed
      from an online shop, exposure 2020-02-24 to 2024-10-15, PAN, expiry, CVV and name exposed;
   3. starts the monitor, simulates authorization traffic (2% on leaked cards, a little poison),
-     and prints flagged charges as they happen, with a summary every 5 seconds.
+     and prints flagged charges as they happen, with a summary every 5 seconds;
+  4. starts the analyst console (http://127.0.0.1:8080/) and prints a sign-in for it.
 Ctrl-C stops traffic, drains the monitor, and stops the stack services the demo started
 (--keep-stack leaves them running). The monitor's metrics: http://127.0.0.1:9464/metrics
 `;
@@ -108,7 +110,7 @@ export const demoCommand: CommandHandler = {
     const cli = loadCliEnv(process.env);
 
     // whatever happens from here on (a failed import, Ctrl-C), stop what the demo started
-    const started: { monitor?: { close(): Promise<void> } } = {};
+    const started: { monitor?: { close(): Promise<void> }; console?: { close(): Promise<void> } } = {};
     const bySeverity: Record<string, number> = { LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 };
     const demoStarted = Date.now();
     let sent = 0;
@@ -139,6 +141,34 @@ export const demoCommand: CommandHandler = {
       say(
         `   metrics: http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
       );
+
+      // the analyst console, with a fresh demo analyst password each run
+      {
+        const password = randomBytes(12).toString('base64url');
+        const usersFile = join(dir, 'console-users.yaml');
+        await writeFile(
+          usersFile,
+          `users:\n  - username: analyst\n    role: analyst\n    passwordHash: "${await hashPassword(password)}"\n`,
+          { mode: 0o600 },
+        );
+        const consoleEnv = loadConsoleEnv({
+          ...process.env,
+          LEAKWATCH_CONSOLE_USERS_FILE: usersFile,
+          LEAKWATCH_CONSOLE_PORT:
+            process.env.LEAKWATCH_CONSOLE_PORT ?? ((await portFree(8080)) ? '8080' : '0'),
+          LEAKWATCH_HTTP_PORT: (await portFree(9466)) ? '9466' : '0',
+          LEAKWATCH_CONSOLE_SECURE_COOKIES: 'false',
+        });
+        const consoleHandle = await startConsole(consoleEnv, {
+          logger: createRootLogger({
+            name: 'console',
+            level: 'info',
+            destination: createWriteStream(join(dir, 'console.log'), { flags: 'a' }),
+          }),
+        });
+        started.console = consoleHandle;
+        say(`== analyst console: http://127.0.0.1:${consoleHandle.port}/  (sign in: analyst / ${password})`);
+      }
 
       const kafka = createKafka({ ...cli.kafka, clientId: 'leakwatch-demo' }, silentLogger());
       const decoder = createAlertDecoder({ registry: createSchemaRegistry(cli.registry) });
@@ -208,6 +238,7 @@ export const demoCommand: CommandHandler = {
         ]);
       }
     } finally {
+      await started.console?.close();
       await started.monitor?.close();
       if (startedServices.length > 0 && !values['keep-stack']) {
         say('== stopping the stack services the demo started (use --keep-stack to keep them)');

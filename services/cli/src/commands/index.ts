@@ -75,6 +75,10 @@ export const commands: Record<string, Command> = {
     'run the dispatcher (alerts to partner topics and Standard Webhooks, disposition intake)',
     async () => (await import('./dispatch.js')).dispatchCommand,
   ),
+  console: lazy(
+    'console [hash-password] — the analyst web console (live feed, detail, triage, audit)',
+    async () => (await import('./console.js')).consoleCommand,
+  ),
   partners: lazy(
     'partners list|status|replay|enable — partner configuration and webhook delivery state',
     async () => (await import('./partners.js')).partnersCommand,

@@ -1,0 +1,11 @@
+export {
+  AlertView,
+  alertState,
+  ALERT_STATES,
+  type AlertState,
+  type AlertQuery,
+  type AlertPage,
+  type ViewedAlert,
+  type SeverityCounts,
+  type IncidentStats,
+} from './alert-view.js';
