@@ -34,6 +34,27 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // the console's one browser script: plain JavaScript, browser globals
+    files: ['services/console/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        CSS: 'readonly',
+        location: 'readonly',
+        confirm: 'readonly',
+        alert: 'readonly',
+        console: 'readonly',
+        URLSearchParams: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
+  },
+  {
     // fakes implement async interfaces with answers they already hold
     files: ['**/*.test.ts', '**/*.fakes.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
