@@ -96,6 +96,35 @@ const dashboards = [
     rows: [
       [
         {
+          title: 'Batches/s per stage (decode, lookup, history, rules, publish)',
+          unit: 'reqps',
+          core: true,
+          targets: [q('sum by (stage) (rate(leakwatch_stage_duration_seconds_count[5m]))', '{{stage}}')],
+        },
+        {
+          title: 'Stage duration per batch p99',
+          unit: 's',
+          core: true,
+          targets: [
+            q(
+              'histogram_quantile(0.99, sum by (le, stage) (rate(leakwatch_stage_duration_seconds_bucket[5m])))',
+              '{{stage}}',
+            ),
+          ],
+        },
+        {
+          title: 'Share of batch time per stage',
+          unit: 'percentunit',
+          targets: [
+            q(
+              'sum by (stage) (rate(leakwatch_stage_duration_seconds_sum[5m])) / scalar(sum(rate(leakwatch_stage_duration_seconds_sum[5m])))',
+              '{{stage}}',
+            ),
+          ],
+        },
+      ],
+      [
+        {
           title: 'Decode: messages/s in',
           unit: 'reqps',
           core: true,

@@ -4,7 +4,7 @@ export {
   type MonitorState,
   type MonitorTopics,
 } from './monitor.js';
-export { processBatch, type BatchDependencies } from './process-batch.js';
+export { processBatch, type BatchDependencies, type PipelineStage } from './process-batch.js';
 export type { AlertDecision, BatchOutcome, DeadLetterDecision } from './stages/outcome.js';
 export {
   decodeAndResolve,

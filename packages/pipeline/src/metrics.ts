@@ -54,6 +54,13 @@ export function createMonitorMetrics(registry: Registry) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     }),
+    stage: new Histogram({
+      name: 'leakwatch_stage_duration_seconds',
+      help: 'Time one batch spent in each pipeline stage: decode, lookup, history, rules, publish.',
+      labelNames: ['stage'] as const,
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers,
+    }),
     lag: new Gauge({
       name: 'leakwatch_consumer_lag_messages',
       help: 'Messages behind the high watermark, per input partition, as of the last batch.',

@@ -221,7 +221,10 @@ export class AuthorizationMonitor {
     const result = await retryUntilDone(
       async () => {
         const started = performance.now();
-        const outcome = await this.#publish(batch.partition, await this.#processIsolating(messages));
+        const decided = await this.#processIsolating(messages);
+        const publishing = performance.now();
+        const outcome = await this.#publish(batch.partition, decided);
+        this.#options.metrics.stage.observe({ stage: 'publish' }, (performance.now() - publishing) / 1000);
         return { outcome, ms: performance.now() - started };
       },
       {
@@ -276,7 +279,11 @@ export class AuthorizationMonitor {
 
   /** Processes the batch, isolating a message that hits a bug (see processIsolating). */
   #processIsolating(messages: readonly InboundMessage[]): Promise<BatchOutcome> {
-    const deps: BatchDependencies = { ...this.#options.dependencies, ruleSet: this.#options.ruleSet() };
+    const deps: BatchDependencies = {
+      ...this.#options.dependencies,
+      ruleSet: this.#options.ruleSet(),
+      onStage: (stage, seconds) => this.#options.metrics.stage.observe({ stage }, seconds),
+    };
     return processIsolating(
       messages,
       (some) => processBatch(some, deps),

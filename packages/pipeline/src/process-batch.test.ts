@@ -47,6 +47,19 @@ function dependencies(overrides: Partial<BatchDependencies> = {}) {
 }
 
 describe('processBatch (the stages in order, with fakes)', () => {
+  it('times each stage it runs, in order, for the RED-per-stage metrics', async () => {
+    const stages: string[] = [];
+    const { deps } = dependencies({
+      onStage: (stage, seconds) => stages.push(seconds >= 0 ? stage : 'negative'),
+    });
+    await processBatch([message(1, 'watched-shop'), message(2, 'clean')], deps);
+    expect(stages).toEqual(['decode', 'lookup', 'history', 'rules']);
+    stages.length = 0;
+    await processBatch([message(3, 'clean')], deps);
+    // no watched card: no history round trip and no rules to run
+    expect(stages).toEqual(['decode', 'lookup']);
+  });
+
   it('splits a batch into alerts, dead letters and clean, in offset order', async () => {
     const { deps, history } = dependencies();
     const outcome = await processBatch(

@@ -22,7 +22,12 @@ export interface BatchDependencies {
   retrospective?: boolean;
   /** Called with lookup latency (seconds) so it can be observed; optional. */
   onLookup?: (seconds: number, fingerprints: number) => void;
+  /** Called with the time (seconds) each stage took for the batch, for the RED-per-stage metrics. */
+  onStage?: (stage: PipelineStage, seconds: number) => void;
 }
+
+/** The stages timed per batch (publishing is timed by the loop that publishes). */
+export type PipelineStage = 'decode' | 'lookup' | 'history' | 'rules' | 'publish';
 
 /**
  * Decides, for a batch in offset order, which messages raise alerts, which are poison and which
@@ -37,15 +42,25 @@ export async function processBatch(
   deps: BatchDependencies,
 ): Promise<BatchOutcome> {
   const outcome = emptyOutcome();
+  let mark = performance.now();
+  const lap = (stage: PipelineStage) => {
+    if (!deps.onStage) return;
+    const now = performance.now();
+    deps.onStage(stage, (now - mark) / 1000);
+    mark = now;
+  };
   const decoded = await decodeAndResolve(messages, deps.decoder, deps.keyring);
   outcome.deadLetters.push(...decoded.deadLetters);
+  lap('decode');
 
   const { watched, clean } = await lookUpWatched(decoded.resolved, deps.watchList, deps.onLookup);
   outcome.clean += clean;
   outcome.watched = watched.length;
+  lap('lookup');
   if (watched.length === 0) return outcome;
 
   const counts = await recordHistory(watched, deps.history, deps.ruleSet);
+  lap('history');
   const context = { detectedAt: deps.now(), retrospective: deps.retrospective ?? false };
   watched.forEach((w, index) => {
     const route = routeCard(w.item.card.issuerBin, deps.router);
@@ -56,5 +71,6 @@ export async function processBatch(
     }
     outcome.alerts.push({ message: w.item.message, alert: buildAlert(w, scored, route, context) });
   });
+  lap('rules');
   return outcome;
 }
