@@ -20,7 +20,6 @@ export const DEFAULT_SCRAPE_TARGETS: Readonly<Record<string, readonly string[]>>
   'leakwatch-monitor': ['127.0.0.1:9464'],
   'leakwatch-dispatcher': ['127.0.0.1:9465'],
   'leakwatch-console': ['127.0.0.1:9466'],
-  'leakwatch-hunt': ['127.0.0.1:9467'],
 };
 
 export interface PrometheusSettings {
