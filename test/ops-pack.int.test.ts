@@ -28,6 +28,7 @@ import {
   waitUntilReady,
   watchedIncident,
 } from './support/monitor-harness.js';
+import { startTestConsole, writeUsersFile } from './support/console-harness.js';
 import { REPO_ROOT } from './support/monitor-process.js';
 import { hostPortOf, TcpProxy, throughProxy } from './support/tcp-proxy.js';
 import { produceEvents, simulatedValue, trafficFor } from './support/traffic.js';
@@ -48,8 +49,6 @@ const WAIT = { timeout: 90_000, interval: 500 } as const;
  * the service that will. Keep it short: everything else must come from a running service.
  */
 const NOT_YET_EXPORTED: Readonly<Record<string, string>> = {
-  leakwatch_watched_incidents: 'monitor (watched-state gauges, issue 10)',
-  leakwatch_watched_cards_all: 'monitor (watched-state gauges, issue 10)',
   leakwatch_dispositions_total: 'dispatcher with its disposition intake on (off here: no inbound keys)',
 };
 /** Series Prometheus makes itself. */
@@ -231,6 +230,7 @@ describe('operations pack', () => {
     const stackDir = await mkdtemp(join(tmpdir(), 'leakwatch-ops-'));
     let handle: MonitorHandle | undefined;
     let dispatcher: DispatcherHandle | undefined;
+    let analystConsole: Awaited<ReturnType<typeof startTestConsole>> | undefined;
     let producing = true;
     let traffic: Promise<void> = Promise.resolve();
     try {
@@ -288,6 +288,13 @@ describe('operations pack', () => {
         { logger: silentLogger(), secretEnv: {} },
       );
       const dispatcherPort = dispatcher.httpPort;
+      // and the console on the same alerts: every service that serves /metrics is checked
+      analystConsole = await startTestConsole({
+        endpoints,
+        usersFile: await writeUsersFile(),
+        topics: { alerts: topics.alerts, dispositions: topics.dispositions },
+        redisPrefix,
+      });
       const metrics = async () => (await getOps(port, '/metrics')).body;
       await vi.waitFor(async () => expect(processedCounts(await metrics()).alerted).toBeGreaterThan(0), WAIT);
       await vi.waitFor(
@@ -298,13 +305,18 @@ describe('operations pack', () => {
       // 1. every running service's real /metrics passes promtool's checks
       const text = await metrics();
       const dispatcherText = (await getOps(dispatcherPort, '/metrics')).body;
-      for (const body of [text, dispatcherText]) {
+      const consoleText = (await getOps(analystConsole.httpPort, '/metrics')).body;
+      for (const body of [text, dispatcherText, consoleText]) {
         const check = await run('promtool', ['check', 'metrics'], body);
         expect(check.code, check.output).toBe(0);
       }
 
       // 2. every metric named in a rule or a dashboard panel is exported (or explicitly pending)
-      const exported = new Set([...exportedFamilies(text), ...exportedFamilies(dispatcherText)]);
+      const exported = new Set([
+        ...exportedFamilies(text),
+        ...exportedFamilies(dispatcherText),
+        ...exportedFamilies(consoleText),
+      ]);
       const named = new Map<string, string>();
       for (const f of await ruleFiles())
         for (const g of f.groups)
@@ -463,6 +475,7 @@ describe('operations pack', () => {
       await redisProxy.start();
       await handle?.close();
       await dispatcher?.close();
+      await analystConsole?.close();
       await redisProxy.stop();
       await stackDown({ dir: stackDir });
       await rm(stackDir, { recursive: true, force: true });
