@@ -75,6 +75,17 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof LeakwatchError ? error.retryable : false;
 }
 
+/**
+ * Whether a failure can heal by waiting: a LeakwatchError whose code (or override) says
+ * retryable, or a kafkajs error it marks `retriable` (leader moved, broker away, timeout).
+ * Everything else (poison, a message too large, a schema the alert fails, a bug) cannot: retrying
+ * it would stall the partition for good.
+ */
+export function canHeal(error: unknown): boolean {
+  if (error instanceof LeakwatchError) return error.retryable;
+  return error instanceof Error && (error as { retriable?: unknown }).retriable === true;
+}
+
 /** A message that is safe to log: the error's own message, with its code when it has one. */
 export function describeError(error: unknown): string {
   if (error instanceof LeakwatchError) return `${error.code}: ${error.message}`;

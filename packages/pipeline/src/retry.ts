@@ -1,15 +1,7 @@
 import { LeakwatchError, type ErrorCode } from '@leakwatch/errors';
 
-/**
- * Whether a failure can heal by waiting: a LeakwatchError whose code (or override) says
- * retryable, or a kafkajs error it marks `retriable` (leader moved, broker away, timeout).
- * Everything else (poison, a message too large, a schema the alert fails, a bug) cannot: retrying
- * it would stall the partition for good.
- */
-export function canHeal(error: unknown): boolean {
-  if (error instanceof LeakwatchError) return error.retryable;
-  return error instanceof Error && (error as { retriable?: unknown }).retriable === true;
-}
+// one rule for "can this failure heal by waiting", shared with the services' start-up retries
+export { canHeal } from '@leakwatch/errors';
 
 /** The code a retried failure is counted and reported under. */
 export function failureCode(error: unknown): ErrorCode {

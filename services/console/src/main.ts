@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { AlertView } from '@leakwatch/alert-view';
 import {
   createAlertDecoder,
@@ -11,10 +10,16 @@ import {
   type Disposition,
 } from '@leakwatch/contracts';
 import { DISPOSITION_SOURCE_HEADER } from '@leakwatch/dispositions';
-import { describeError } from '@leakwatch/errors';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
 import { createRootLogger, type Logger } from '@leakwatch/logger';
-import { createMetricsRegistry, createOpsServer, packageVersion, registerBuildInfo } from '@leakwatch/ops';
+import {
+  createMetricsRegistry,
+  createOpsServer,
+  packageVersion,
+  registerBuildInfo,
+  runIfProcessEntry,
+  runServiceProcess,
+} from '@leakwatch/ops';
 import { createRedisClient } from '@leakwatch/redis';
 import { Counter, Gauge } from 'prom-client';
 import { AuditLog } from './audit.js';
@@ -186,28 +191,21 @@ export async function startConsole(
   };
 }
 
-/** The process entry: parse the environment, start, and on SIGTERM/SIGINT close and exit 0. */
+/**
+ * The process entry: parse the environment, start, and on SIGTERM/SIGINT close and exit 0 within
+ * the deadline (`runServiceProcess`).
+ */
 export async function runConsole(
   processEnv: Record<string, string | undefined> = process.env,
 ): Promise<number> {
   const config = loadEnv(processEnv);
   const logger = createRootLogger({ name: 'console', level: config.env.LEAKWATCH_LOG_LEVEL });
-  const handle = await startConsole(config, { logger });
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutdown requested');
-      const deadline = setTimeout(() => resolve(1), config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS);
-      deadline.unref();
-      handle.close().then(
-        () => resolve(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  return runServiceProcess({
+    name: 'console',
+    logger,
+    shutdownTimeoutMs: config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS,
+    start: () => startConsole(config, { logger }),
+    startedFields: (handle) => ({ port: handle.port, httpPort: handle.httpPort }),
   });
 }
 
@@ -229,12 +227,5 @@ export async function runHashPassword(
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runConsole().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`console: ${describeError(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+// node services/console/dist/main.js: SIGTERM closes and exits 0
+runIfProcessEntry(import.meta.url, 'console', () => runConsole(process.env));

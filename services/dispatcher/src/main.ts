@@ -1,5 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import {
   createAlertDecoder,
   createAlertEncoder,
@@ -12,11 +10,19 @@ import {
 } from '@leakwatch/contracts';
 import { AlertConsumer, checkWebhookUrl, DeliveryStore, WebhookDispatcher } from '@leakwatch/delivery';
 import { startDispositionServices, type DispositionServices } from '@leakwatch/dispositions';
-import { describeError, isRetryable, LeakwatchError } from '@leakwatch/errors';
+import { LeakwatchError } from '@leakwatch/errors';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
 import { LeakStore } from '@leakwatch/leak-store';
 import { createRootLogger, type Logger } from '@leakwatch/logger';
-import { createMetricsRegistry, createOpsServer, packageVersion, registerBuildInfo } from '@leakwatch/ops';
+import {
+  createMetricsRegistry,
+  createOpsServer,
+  packageVersion,
+  registerBuildInfo,
+  runIfProcessEntry,
+  runServiceProcess,
+  untilAvailable,
+} from '@leakwatch/ops';
 import { loadPartners, type PartnerRouter } from '@leakwatch/partners';
 import { createRedisClient } from '@leakwatch/redis';
 import { loadEnv, type DispatcherConfig } from './env.js';
@@ -41,27 +47,6 @@ export interface StartDispatcherOptions {
   secretEnv?: Readonly<Record<string, string | undefined>>;
   /** A consumer crashed for good: the process should stop (non-zero) and be restarted. */
   onFatal?: (error: unknown) => void;
-}
-
-/** Retries a start-up step while a dependency that can heal is still coming up. */
-async function untilAvailable<T>(
-  what: string,
-  logger: Logger,
-  signal: AbortSignal,
-  step: () => Promise<T>,
-): Promise<T> {
-  let delay = 250;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (error) {
-      const retryable = isRetryable(error) || (error as { retriable?: boolean }).retriable === true;
-      if (!retryable || signal.aborted) throw error;
-      logger.warn({ err: error, attempt, retryInMs: delay }, `${what}: dependency unavailable, retrying`);
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, 5000);
-    }
-  }
 }
 
 /**
@@ -276,63 +261,27 @@ export async function startDispatcher(
 
 /**
  * The process entry: parse the environment (refusing bad config with every problem listed),
- * start, and on SIGTERM/SIGINT drain and exit 0 within the deadline.
+ * start, and on SIGTERM/SIGINT drain and exit 0 within the deadline (`runServiceProcess`).
  */
 export async function runDispatcher(
   processEnv: Record<string, string | undefined> = process.env,
 ): Promise<number> {
   const config = loadEnv(processEnv);
   const logger = createRootLogger({ name: 'dispatcher', level: config.env.LEAKWATCH_LOG_LEVEL });
-  const abort = new AbortController();
-  let handle: DispatcherHandle | undefined;
-  let stopWith: (code: number, reason: string) => void = () => undefined;
-  const stopped = new Promise<number>((resolve) => {
-    let stopping = false;
-    stopWith = (code, reason) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ reason }, 'shutdown requested');
-      abort.abort();
-      const deadline = setTimeout(() => {
-        logger.error(
-          { timeoutMs: config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS },
-          'shutdown deadline passed; exiting',
-        );
-        resolve(1);
-      }, config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS);
-      deadline.unref();
-      if (!handle) return;
-      handle.close().then(
-        () => resolve(code),
-        (error: unknown) => {
-          logger.error({ err: error }, 'error during shutdown');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stopWith(0, 'SIGTERM'));
-    process.once('SIGINT', () => stopWith(0, 'SIGINT'));
+  return runServiceProcess({
+    name: 'dispatcher',
+    logger,
+    shutdownTimeoutMs: config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS,
+    start: ({ signal, fatal }) =>
+      startDispatcher(config, {
+        logger,
+        signal,
+        secretEnv: processEnv,
+        onFatal: () => fatal('a consumer crashed and will not restart'),
+      }),
+    startedFields: (handle) => ({ httpPort: handle.httpPort, intakePort: handle.intakePort }),
   });
-  try {
-    handle = await startDispatcher(config, {
-      logger,
-      signal: abort.signal,
-      secretEnv: processEnv,
-      onFatal: () => stopWith(1, 'a consumer crashed and will not restart'),
-    });
-    logger.info({ httpPort: handle.httpPort, intakePort: handle.intakePort }, 'dispatcher started');
-  } catch (error) {
-    logger.fatal({ err: error }, `dispatcher failed to start: ${describeError(error)}`);
-    return abort.signal.aborted ? 0 : 1;
-  }
-  if (abort.signal.aborted) {
-    await handle.close();
-    return 0;
-  }
-  return stopped;
 }
 
-// Runnable directly: node services/dispatcher/dist/main.js
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void runDispatcher(process.env).then((code) => process.exit(code));
-}
+// node services/dispatcher/dist/main.js: SIGTERM drains and exits 0
+runIfProcessEntry(import.meta.url, 'dispatcher', () => runDispatcher(process.env));

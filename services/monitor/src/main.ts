@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createKeyring } from '@leakwatch/card';
 import {
   createAlertEncoder,
@@ -8,7 +6,6 @@ import {
   registerContractSchemas,
   valueSubject,
 } from '@leakwatch/contracts';
-import { describeError } from '@leakwatch/errors';
 import {
   adminOffsetSource,
   compressionType,
@@ -19,14 +16,22 @@ import {
 } from '@leakwatch/kafka';
 import { LeakStore, registerWatchListMetrics } from '@leakwatch/leak-store';
 import { createRootLogger, type Logger } from '@leakwatch/logger';
-import { createMetricsRegistry, createOpsServer, packageVersion, registerBuildInfo } from '@leakwatch/ops';
+import {
+  createMetricsRegistry,
+  createOpsServer,
+  OpenedResources,
+  packageVersion,
+  registerBuildInfo,
+  runIfProcessEntry,
+  runServiceProcess,
+  untilAvailable,
+} from '@leakwatch/ops';
 import { loadPartners } from '@leakwatch/partners';
 import { AuthorizationMonitor, CardHistory, createMonitorMetrics } from '@leakwatch/pipeline';
 import { createRedisClient, PipelineRunner } from '@leakwatch/redis';
 import { openRuleSetSource } from '@leakwatch/rules';
 import { Gauge } from 'prom-client';
 import { loadEnv, type MonitorConfig } from './env.js';
-import { OpenedResources, untilAvailable } from './start-up.js';
 
 export interface MonitorHandle {
   /** Port of /metrics, /healthz and /readyz. */
@@ -245,84 +250,27 @@ async function buildAndStart(
 
 /**
  * The process entry: parse the environment (refusing bad config with every problem listed),
- * start, and on SIGTERM/SIGINT drain and exit 0 within the deadline.
+ * start, and on SIGTERM/SIGINT drain and exit 0 within the deadline (`runServiceProcess`).
  */
 export async function runMonitor(
   processEnv: Record<string, string | undefined> = process.env,
 ): Promise<number> {
   const config = loadEnv(processEnv);
   const logger = createRootLogger({ name: 'monitor', level: config.env.LEAKWATCH_LOG_LEVEL });
-  const abort = new AbortController();
-  let handle: MonitorHandle | undefined;
-  let stopWith: (code: number, reason: string) => void = () => undefined;
-  const stopped = new Promise<number>((resolve) => {
-    let stopping = false;
-    stopWith = (code, reason) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ reason }, 'shutdown requested');
-      abort.abort();
-      const deadline = setTimeout(() => {
-        logger.error(
-          { timeoutMs: config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS },
-          'shutdown deadline passed; exiting',
-        );
-        resolve(1);
-      }, config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS);
-      deadline.unref();
-      // during start-up there is nothing to close yet: start-up sees the abort and we close after it
-      if (!handle) return;
-      handle.close().then(
-        () => resolve(code),
-        (error: unknown) => {
-          logger.error({ err: error }, 'error during shutdown');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stopWith(0, 'SIGTERM'));
-    process.once('SIGINT', () => stopWith(0, 'SIGINT'));
+  return runServiceProcess({
+    name: 'monitor',
+    logger,
+    shutdownTimeoutMs: config.env.LEAKWATCH_SHUTDOWN_TIMEOUT_MS,
+    start: ({ signal, fatal }) =>
+      startMonitor(config, {
+        logger,
+        signal,
+        secretEnv: processEnv,
+        onFatal: () => fatal('the consumer crashed and will not restart'),
+      }),
+    startedFields: (handle) => ({ httpPort: handle.httpPort }),
   });
-  try {
-    handle = await startMonitor(config, {
-      logger,
-      signal: abort.signal,
-      secretEnv: processEnv,
-      onFatal: () => stopWith(1, 'the consumer crashed and will not restart'),
-    });
-    logger.info({ httpPort: handle.httpPort }, 'monitor started');
-  } catch (error) {
-    logger.fatal({ err: error }, `monitor failed to start: ${describeError(error)}`);
-    return abort.signal.aborted ? 0 : 1;
-  }
-  if (abort.signal.aborted) {
-    // a signal came during start-up: close what started, then exit as asked
-    await handle.close();
-    return 0;
-  }
-  return stopped;
 }
 
-/** True when this file is the script node was started with (`node services/monitor/dist/main.js`). */
-function isProcessEntry(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-// The production entry point: a supervisor or container runs this file directly, so SIGTERM
-// reaches this process (no package manager in between), drains, commits and exits 0.
-if (isProcessEntry()) {
-  runMonitor(process.env).then(
-    // everything is drained and closed; do not wait on stray sockets of half-started clients
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`leakwatch monitor: ${describeError(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+// node services/monitor/dist/main.js: SIGTERM drains, commits and exits 0
+runIfProcessEntry(import.meta.url, 'monitor', () => runMonitor(process.env));

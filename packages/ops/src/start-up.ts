@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@leakwatch/logger';
-import { canHeal } from '@leakwatch/pipeline';
+import { canHeal } from '@leakwatch/errors';
 
 export interface RetryOptions {
   initialMs?: number;
@@ -14,7 +14,7 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
 
 /**
  * Retries a start-up step while it fails on a dependency that can heal (Redis loading, a
- * registry or broker still starting), so the monitor comes up when they do instead of
+ * registry or broker still starting), so a service comes up when they do instead of
  * crash-looping. Each try calls `step` afresh: nothing of a failed try is kept. A failure that
  * cannot heal, or an abort (SIGTERM during start-up), ends the retries with the error.
  */
