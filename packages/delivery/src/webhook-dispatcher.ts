@@ -153,7 +153,7 @@ export class WebhookDispatcher {
     this.#closing ??= (async () => {
       for (const loop of this.#loops.values()) loop.stop();
       await Promise.all(this.#running);
-      for (const loop of this.#loops.values()) loop.sender.close();
+      await Promise.all([...this.#loops.values()].map((loop) => loop.sender.close()));
     })();
     return this.#closing;
   }
