@@ -163,6 +163,11 @@ type LoopOptions = Required<Omit<WebhookDispatcherOptions, 'createSender' | 'met
   metrics: DeliveryMetrics;
 };
 
+/** Outcomes recorded per settle script, at most. */
+const SETTLE_BATCH = 500;
+
+type SettleItem = Parameters<DeliveryStore['settleMany']>[1][number];
+
 /** One partner's loop: claim what is due (up to the free slots), send, record, repeat. */
 class PartnerLoop {
   readonly partnerId: string;
@@ -173,6 +178,8 @@ class PartnerLoop {
   readonly #logger: Logger;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #leaseMs: number;
+  readonly #toRecord: { item: SettleItem; done: () => void }[] = [];
+  #recording = false;
   #stopping = false;
   #wakeUp: (() => void) | undefined;
   #woken = false;
@@ -317,22 +324,49 @@ class PartnerLoop {
       ...('status' in result ? { status: result.status } : {}),
       ...('error' in result ? { error: result.error } : {}),
     };
-    // Recording must land, or the lease runs out and the delivery is sent again (the receiver
-    // then drops the repeat by webhook-id): keep trying a while.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#options.store.settle(this.partnerId, delivery, settlement, outcome);
-        return;
-      } catch (error) {
-        if (attempt >= 5) {
-          this.#logger.error(
-            { ...log, err: error },
-            'could not record a delivery outcome; it will be tried again when its lease ends',
-          );
-          return;
-        }
-        await sleep(200 * 2 ** attempt);
+    await this.#record({ delivery, settlement, outcome });
+  }
+
+  /**
+   * Records a try's outcome together with the others that finished meanwhile: one settle script
+   * per batch, not per delivery. Resolves once it is recorded (or given up on: the lease then
+   * runs out and the delivery is tried again, and the receiver drops the repeat by webhook-id).
+   */
+  #record(item: SettleItem): Promise<void> {
+    return new Promise((done) => {
+      this.#toRecord.push({ item, done });
+      if (!this.#recording) {
+        this.#recording = true;
+        // deliveries answered in the same I/O phase are recorded together
+        setImmediate(() => void this.#recordAll());
       }
+    });
+  }
+
+  async #recordAll(): Promise<void> {
+    while (this.#toRecord.length > 0) {
+      const batch = this.#toRecord.splice(0, SETTLE_BATCH);
+      // Recording must land, or the lease runs out and the delivery is sent again: keep trying a while.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#options.store.settleMany(
+            this.partnerId,
+            batch.map((b) => b.item),
+          );
+          break;
+        } catch (error) {
+          if (attempt >= 5) {
+            this.#logger.error(
+              { err: error, webhookIds: batch.map((b) => b.item.delivery.id) },
+              'could not record delivery outcomes; they will be tried again when their leases end',
+            );
+            break;
+          }
+          await sleep(200 * 2 ** attempt);
+        }
+      }
+      for (const { done } of batch) done();
     }
+    this.#recording = false;
   }
 }
