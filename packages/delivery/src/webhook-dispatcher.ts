@@ -96,11 +96,12 @@ export class WebhookDispatcher {
   /**
    * Durably schedules the webhooks of these alerts (one per alert and partner), then wakes the
    * partners' loops. Idempotent: an alert scheduled, dead-lettered or accepted before is left as
-   * it is.
+   * it is. `validated`: the alerts are as the alert decoder returned them (checked once, there).
    * @throws LeakwatchError REDIS_UNAVAILABLE (retryable): nothing can be assumed scheduled; retry.
    */
   async enqueue(
     items: readonly { partnerId: string; alert: SuspiciousChargeAlert }[],
+    options: { validated?: boolean } = {},
   ): Promise<EnqueueSummary> {
     const { store, now, random, maxQueue, logger, metrics } = this.#options;
     const byPartner = new Map<string, SuspiciousChargeAlert[]>();
@@ -122,7 +123,7 @@ export class WebhookDispatcher {
             alertId: alert.alertId,
             detectedAt: alert.detectedAt,
             enqueuedAt: at,
-            body: webhookBody(alert),
+            body: webhookBody(alert, options.validated),
             dueAt: at + firstDelay(loop.webhook.retrySchedule, random()),
           })),
           { now: at, maxQueue },
