@@ -180,6 +180,30 @@ describe('DeliveryStore (real Redis)', () => {
     ]);
   });
 
+  it('keeps only the newest outcomes of a large batch', async ({ redis, redisPrefix }) => {
+    const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
+    const all = Array.from({ length: 30 }, (_, n) => delivery(n));
+    await store.enqueue('many', all, { now: 5000, maxQueue: 100 });
+    const { claimed } = await store.claim('many', { now: 5000, limit: 100, leaseMs: LEASE });
+    const applied = await store.settleMany(
+      'many',
+      claimed.map((d) => ({
+        delivery: d,
+        settlement: { kind: 'accepted' },
+        outcome: { at: 6000, outcome: 'accepted' },
+      })),
+    );
+    expect(applied.every(Boolean)).toBe(true);
+    const status = await store.status('many');
+    expect(status.queueDepth).toBe(0);
+    expect(status.lastOutcomes.map((o) => o.id)).toEqual(
+      claimed
+        .slice(-20)
+        .reverse()
+        .map((d) => d.id),
+    );
+  });
+
   it('reads a delivery recorded in the earlier format (one JSON object)', async ({ redis, redisPrefix }) => {
     const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
     const keys = store.keys('old');

@@ -155,7 +155,7 @@ return out
 `;
 
 // ARGV: outcomesKept, then (id, kind, at, arg (dueAt | dead letter JSON | disabled JSON),
-// outcome JSON) per settlement. Returns per settlement 1 when applied, 0 when the delivery was no
+// outcome JSON or '' (older than the outcomes kept: not written)) per settlement. Returns per settlement 1 when applied, 0 when the delivery was no
 // longer pending (settled elsewhere).
 const SETTLE = `
 local out = {}
@@ -184,8 +184,10 @@ for i = 2, #ARGV, 5 do
       redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 2]), id)
       redis.call('HINCRBY', KEYS[4], id, -1)
     end
-    redis.call('LPUSH', KEYS[7], ARGV[i + 4])
-    recorded = recorded + 1
+    if ARGV[i + 4] ~= '' then
+      redis.call('LPUSH', KEYS[7], ARGV[i + 4])
+      recorded = recorded + 1
+    end
     out[#out + 1] = 1
   end
 end
@@ -360,7 +362,9 @@ export class DeliveryStore {
   ): Promise<boolean[]> {
     if (items.length === 0) return [];
     const args: (string | number)[] = [OUTCOMES_KEPT];
-    for (const { delivery, settlement, outcome } of items) {
+    // only the newest OUTCOMES_KEPT outcomes survive the trim: the older ones are not sent
+    const firstKept = items.length - OUTCOMES_KEPT;
+    for (const [i, { delivery, settlement, outcome }] of items.entries()) {
       let arg = '';
       if (settlement.kind === 'retry') arg = String(settlement.dueAt);
       else if (settlement.kind === 'dead') {
@@ -382,7 +386,7 @@ export class DeliveryStore {
         alertId: delivery.alertId,
         tries: delivery.tries,
       };
-      args.push(delivery.id, settlement.kind, outcome.at, arg, JSON.stringify(record));
+      args.push(delivery.id, settlement.kind, outcome.at, arg, i >= firstKept ? JSON.stringify(record) : '');
     }
     try {
       const applied = await this.#redis.lwDeliverySettle(...this.#keyList(partnerId), ...args);
