@@ -9,7 +9,7 @@ import { toRedisError, type RedisClient } from '@leakwatch/redis';
  *                    pushed to the end of its lease, so a crashed dispatcher's in-flight
  *                    deliveries come due again by themselves
  * - `age`      zset  webhook-id -> when it was enqueued (the oldest pending)
- * - `data`     hash  webhook-id -> {alertId, detectedAt, enqueuedAt, body} (the body: alert JSON, no PAN)
+ * - `data`     hash  webhook-id -> `[alertId,detectedAt,enqueuedAt]` newline body (alert JSON, no PAN)
  * - `tries`    hash  webhook-id -> tries made
  * - `done`     zset  webhook-id -> when it was accepted: a repeat enqueue (the same alert consumed
  *                    again after a crash) is dropped, so an accepted delivery is never sent again
