@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { describeError } from '@leakwatch/errors';
-import { Agent, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { parseRetryAfter } from './schedule.js';
 import { forbiddenAddressReason, guardedLookup, RefusedDestinationError, webhookUrlProblem } from './ssrf.js';
 
@@ -53,33 +53,58 @@ export function classifyStatus(
   return { kind: 'failed', status, error, retryAfterMs };
 }
 
+/** Where a webhook URL goes: its origin's pool and path, or why it is refused (no DNS needed). */
+type Target = { kind: 'ok'; pool: Pool; path: string } | { kind: 'refused'; result: AttemptResult };
+
 /**
- * One partner's HTTP client: an undici pool of keep-alive connections (at most `maxSockets`).
- * undici's `request` never follows redirects; every connection resolves its host through the
- * guarded lookup (unless the partner allows private networks), and a literal IP in the URL is
- * checked before connecting (the socket skips lookup for those).
+ * One partner's HTTP client: an undici pool of keep-alive connections (at most `maxSockets`) per
+ * origin. undici's `dispatch` never follows redirects; every connection resolves its host through
+ * the guarded lookup (unless the partner allows private networks), and a literal IP in the URL is
+ * checked before connecting (the socket skips lookup for those). What a URL string checks to
+ * before DNS does not change, so it is worked out once per URL.
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const now = options.now ?? Date.now;
-  const agent = new Agent({
-    connections: options.maxSockets,
-    pipelining: 1,
-    // the attempt's own deadline (below) bounds connect, send and answer together
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: options.allowPrivateNetwork ? {} : { lookup: guardedLookup() },
-  });
+  const pools = new Map<string, Pool>();
+  const targets = new Map<string, Target>();
+
+  function targetOf(raw: string): Target {
+    const known = targets.get(raw);
+    if (known) return known;
+    let target: Target;
+    const problem = webhookUrlProblem(raw, options.allowPrivateNetwork);
+    const url = problem === null ? new URL(raw) : null;
+    const host = url ? url.hostname.replace(/^\[|\]$/g, '') : '';
+    const reason =
+      url && !options.allowPrivateNetwork && isIP(host) !== 0 ? forbiddenAddressReason(host) : null;
+    if (problem !== null)
+      target = { kind: 'refused', result: { kind: 'refused', error: `webhook URL ${problem}` } };
+    else if (reason !== null)
+      target = { kind: 'refused', result: { kind: 'refused', error: `${host} is a ${reason} address` } };
+    else {
+      const { origin, pathname, search } = url as URL;
+      let pool = pools.get(origin);
+      if (!pool) {
+        pool = new Pool(origin, {
+          connections: options.maxSockets,
+          pipelining: 1,
+          // the attempt's own deadline (below) bounds connect, send and answer together
+          headersTimeout: 0,
+          bodyTimeout: 0,
+          connect: options.allowPrivateNetwork ? {} : { lookup: guardedLookup() },
+        });
+        pools.set(origin, pool);
+      }
+      target = { kind: 'ok', pool, path: pathname + search };
+    }
+    targets.set(raw, target);
+    return target;
+  }
 
   function send(request: WebhookRequest): Promise<AttemptResult> {
-    const problem = webhookUrlProblem(request.url, options.allowPrivateNetwork);
-    if (problem !== null) return Promise.resolve({ kind: 'refused', error: `webhook URL ${problem}` });
-    const url = new URL(request.url);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!options.allowPrivateNetwork && isIP(host) !== 0) {
-      const reason = forbiddenAddressReason(host);
-      if (reason !== null)
-        return Promise.resolve({ kind: 'refused', error: `${host} is a ${reason} address` });
-    }
+    const target = targetOf(request.url);
+    if (target.kind === 'refused') return Promise.resolve(target.result);
+    const { pool, path } = target;
     return new Promise<AttemptResult>((resolve) => {
       let result: AttemptResult | undefined;
       let controller: Dispatcher.DispatchController | undefined;
@@ -103,10 +128,9 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       }, request.timeoutMs);
       timer.unref();
       // undici's low-level dispatch: the status is all we need, so no body stream is built
-      agent.dispatch(
+      pool.dispatch(
         {
-          origin: url.origin,
-          path: url.pathname + url.search,
+          path,
           method: 'POST',
           headers: { ...request.headers, ...FIXED_HEADERS },
           body: request.body,
@@ -149,7 +173,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
 
   return {
     send,
-    close: () => agent.destroy().catch(() => undefined),
+    close: () =>
+      Promise.all([...pools.values()].map((pool) => pool.destroy().catch(() => undefined))).then(
+        () => undefined,
+      ),
   };
 }
 
