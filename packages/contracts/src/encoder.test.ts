@@ -1,6 +1,6 @@
 import { isLeakwatchError, type LeakwatchError } from '@leakwatch/errors';
 import { describe, expect, it } from 'vitest';
-import { alertToJson } from './alert-json.js';
+import { alertToJson, validatedAlertToJson } from './alert-json.js';
 import { contractSchemas, suspiciousChargeAlertAvro } from './avro-schemas.js';
 import { validateCardAuthorization } from './card-authorization.js';
 import { createAlertDecoder, createAuthorizationDecoder, createDispositionDecoder } from './decoder.js';
@@ -13,6 +13,7 @@ import {
 } from './encoder.js';
 import { exampleAlert, exampleAuthorization, exampleDisposition } from './examples.js';
 import { type ContractRegistry } from './registry.js';
+import { validateSuspiciousChargeAlert } from './suspicious-charge-alert.js';
 
 function responseError(status: number, message: string): Error {
   return Object.assign(new Error(`Confluent_Schema_Registry - ${message}`), {
@@ -229,6 +230,14 @@ describe('alertToJson', () => {
     reordered.card = Object.fromEntries(Object.entries(alert.card).reverse()) as unknown as typeof alert.card;
     expect(alertToJson(reordered)).toBe(alertToJson(alert));
     expect(keysDeep(JSON.parse(alertToJson(reordered)))).toEqual(keysDeep(alert));
+  });
+
+  it('of an alert as validation returned it: the same bytes, however the input was built', () => {
+    const alert = exampleAlert();
+    const reordered = Object.fromEntries(Object.entries(alert).reverse()) as unknown as typeof alert;
+    const checked = validateSuspiciousChargeAlert(reordered);
+    if (!checked.ok) throw new Error(checked.message);
+    expect(validatedAlertToJson(checked.value)).toBe(alertToJson(alert));
   });
 
   it('refuses an alert that breaks the contract', () => {

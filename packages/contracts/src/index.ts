@@ -95,7 +95,7 @@ export {
   type ContractTopics,
   type ContractSchemaIds,
 } from './encoder.js';
-export { alertToJson } from './alert-json.js';
+export { alertToJson, validatedAlertToJson } from './alert-json.js';
 export {
   createSchemaRegistry,
   ensureSchemaRegistered,

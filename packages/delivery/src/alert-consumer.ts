@@ -160,7 +160,8 @@ export class AlertConsumer {
                 acks: -1,
                 topicMessages: [...topicMessages].map(([topic, { messages }]) => ({ topic, messages })),
               }),
-          webhooks.enqueue(webhookItems),
+          // decoded alerts: validated by the decoder, not again for the body
+          webhooks.enqueue(webhookItems, { validated: true }),
         ]);
         for (const { partnerId, messages } of topicMessages.values()) {
           metrics?.partnerTopicAlert(partnerId, messages.length);

@@ -1,7 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { describeError } from '@leakwatch/errors';
+import { Pool, type Dispatcher } from 'undici';
 import { parseRetryAfter } from './schedule.js';
 import { forbiddenAddressReason, guardedLookup, RefusedDestinationError, webhookUrlProblem } from './ssrf.js';
 
@@ -34,7 +33,8 @@ export interface WebhookSenderOptions {
 /** Sends webhooks to one partner: its own connection pool, the SSRF guard at each connection. */
 export interface WebhookSender {
   send(request: WebhookRequest): Promise<AttemptResult>;
-  close(): void;
+  /** Closes its connections. */
+  close(): Promise<void>;
 }
 
 /** Bytes of a response body read before the connection is dropped: we only need the status. */
@@ -53,50 +53,69 @@ export function classifyStatus(
   return { kind: 'failed', status, error, retryAfterMs };
 }
 
+/** Where a webhook URL goes: its origin's pool and path, or why it is refused (no DNS needed). */
+type Target = { kind: 'ok'; pool: Pool; path: string } | { kind: 'refused'; result: AttemptResult };
+
 /**
- * One partner's HTTP client. Node's http client never follows redirects; every connection
- * resolves its host through the guarded lookup (unless the partner allows private networks), and
- * a literal IP in the URL is checked before connecting (Node skips lookup for those).
+ * One partner's HTTP client: an undici pool of keep-alive connections (at most `maxSockets`) per
+ * origin. undici's `dispatch` never follows redirects; every connection resolves its host through
+ * the guarded lookup (unless the partner allows private networks), and a literal IP in the URL is
+ * checked before connecting (the socket skips lookup for those). What a URL string checks to
+ * before DNS does not change, so it is worked out once per URL.
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const now = options.now ?? Date.now;
-  const agentOptions = {
-    keepAlive: true,
-    maxSockets: options.maxSockets,
-    ...(options.allowPrivateNetwork ? {} : { lookup: guardedLookup() }),
-  };
-  const https = new HttpsAgent(agentOptions);
-  const http = new HttpAgent(agentOptions);
+  const pools = new Map<string, Pool>();
+  const targets = new Map<string, Target>();
+
+  function targetOf(raw: string): Target {
+    const known = targets.get(raw);
+    if (known) return known;
+    let target: Target;
+    const problem = webhookUrlProblem(raw, options.allowPrivateNetwork);
+    const url = problem === null ? new URL(raw) : null;
+    const host = url ? url.hostname.replace(/^\[|\]$/g, '') : '';
+    const reason =
+      url && !options.allowPrivateNetwork && isIP(host) !== 0 ? forbiddenAddressReason(host) : null;
+    if (problem !== null)
+      target = { kind: 'refused', result: { kind: 'refused', error: `webhook URL ${problem}` } };
+    else if (reason !== null)
+      target = { kind: 'refused', result: { kind: 'refused', error: `${host} is a ${reason} address` } };
+    else {
+      const { origin, pathname, search } = url as URL;
+      let pool = pools.get(origin);
+      if (!pool) {
+        pool = new Pool(origin, {
+          connections: options.maxSockets,
+          pipelining: 1,
+          // the attempt's own deadline (below) bounds connect, send and answer together
+          headersTimeout: 0,
+          bodyTimeout: 0,
+          connect: options.allowPrivateNetwork ? {} : { lookup: guardedLookup() },
+        });
+        pools.set(origin, pool);
+      }
+      target = { kind: 'ok', pool, path: pathname + search };
+    }
+    targets.set(raw, target);
+    return target;
+  }
 
   function send(request: WebhookRequest): Promise<AttemptResult> {
-    const problem = webhookUrlProblem(request.url, options.allowPrivateNetwork);
-    if (problem !== null) return Promise.resolve({ kind: 'refused', error: `webhook URL ${problem}` });
-    const url = new URL(request.url);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!options.allowPrivateNetwork && isIP(host) !== 0) {
-      const reason = forbiddenAddressReason(host);
-      if (reason !== null)
-        return Promise.resolve({ kind: 'refused', error: `${host} is a ${reason} address` });
-    }
-    const isHttps = url.protocol === 'https:';
+    const target = targetOf(request.url);
+    if (target.kind === 'refused') return Promise.resolve(target.result);
+    const { pool, path } = target;
     return new Promise<AttemptResult>((resolve) => {
+      let result: AttemptResult | undefined;
+      let controller: Dispatcher.DispatchController | undefined;
       let settled = false;
-      const finish = (result: AttemptResult) => {
+      let read = 0;
+      const finish = (outcome: AttemptResult) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve(result);
+        resolve(outcome);
       };
-      const req = (isHttps ? httpsRequest : httpRequest)(url, {
-        method: 'POST',
-        agent: isHttps ? https : http,
-        headers: {
-          ...request.headers,
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(request.body)),
-          'user-agent': 'Leakwatch-Webhooks/1',
-        },
-      });
       // The whole attempt (connect, send, answer) has one deadline.
       const timer = setTimeout(() => {
         finish({
@@ -105,39 +124,70 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           error: `no answer within ${request.timeoutMs} ms`,
           retryAfterMs: null,
         });
-        req.destroy();
+        controller?.abort(new Error('attempt timed out'));
       }, request.timeoutMs);
       timer.unref();
-      req.on('response', (res: IncomingMessage) => {
-        const result = classifyStatus(res.statusCode ?? 0, headerValue(res.headers['retry-after']), now());
-        let read = 0;
-        res.on('data', (chunk: Buffer) => {
-          read += chunk.length;
-          if (read > MAX_RESPONSE_BYTES) res.destroy();
-        });
-        res.on('end', () => finish(result));
-        res.on('close', () => finish(result));
-        res.on('error', () => finish(result));
-      });
-      req.on('error', (error) => {
-        const refused = error instanceof RefusedDestinationError;
-        finish(
-          refused
-            ? { kind: 'refused', error: error.message }
-            : { kind: 'failed', status: null, error: describeError(error), retryAfterMs: null },
-        );
-      });
-      req.end(request.body);
+      // undici's low-level dispatch: the status is all we need, so no body stream is built
+      pool.dispatch(
+        {
+          path,
+          method: 'POST',
+          headers: { ...request.headers, ...FIXED_HEADERS },
+          body: request.body,
+        },
+        {
+          onRequestStart(c) {
+            controller = c;
+            if (settled) c.abort(new Error('attempt timed out'));
+          },
+          onResponseStart(_c, statusCode, headers) {
+            result = classifyStatus(statusCode, headerValue(headers['retry-after']), now());
+          },
+          onResponseData(c, chunk) {
+            read += chunk.length;
+            // a body this large is not an acknowledgement: stop reading, keep the status
+            if (read > MAX_RESPONSE_BYTES && result) {
+              finish(result);
+              c.abort(new Error('response body too large'));
+            }
+          },
+          onResponseEnd() {
+            finish(result ?? { kind: 'failed', status: null, error: 'no response', retryAfterMs: null });
+          },
+          onResponseError(_c, error) {
+            if (result) {
+              finish(result);
+              return;
+            }
+            const refused = refusal(error);
+            finish(
+              refused !== null
+                ? { kind: 'refused', error: refused.message }
+                : { kind: 'failed', status: null, error: describeError(error), retryAfterMs: null },
+            );
+          },
+        },
+      );
     });
   }
 
   return {
     send,
-    close() {
-      https.destroy();
-      http.destroy();
-    },
+    close: () =>
+      Promise.all([...pools.values()].map((pool) => pool.destroy().catch(() => undefined))).then(
+        () => undefined,
+      ),
   };
+}
+
+const FIXED_HEADERS = { 'content-type': 'application/json', 'user-agent': 'Leakwatch-Webhooks/1' };
+
+/** The SSRF guard's refusal inside a connection error (undici may wrap it), or null. */
+function refusal(error: unknown): RefusedDestinationError | null {
+  for (let e = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if (e instanceof RefusedDestinationError) return e;
+  }
+  return null;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

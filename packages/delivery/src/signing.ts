@@ -1,5 +1,5 @@
 import { createHash, createHmac, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { alertToJson, type SuspiciousChargeAlert } from '@leakwatch/contracts';
+import { alertToJson, validatedAlertToJson, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import { LeakwatchError } from '@leakwatch/errors';
 import type { WebhookDelivery } from '@leakwatch/partners';
 
@@ -19,11 +19,13 @@ export function webhookId(partnerId: string, alertId: string): string {
 /**
  * The request body: `{"type":"alert.created","timestamp":<detectedAt ISO>,"data":<alert JSON>}`.
  * Only the alert's content goes in (its card is BIN, last 4 and fingerprint: never a PAN), so
- * every attempt and replay sends the same bytes.
+ * every attempt and replay sends the same bytes. `validated`: the alert is exactly as the alert
+ * decoder (or validateSuspiciousChargeAlert) returned it, so it is not checked a second time.
  */
-export function webhookBody(alert: SuspiciousChargeAlert): string {
+export function webhookBody(alert: SuspiciousChargeAlert, validated = false): string {
   const timestamp = new Date(alert.detectedAt).toISOString();
-  return `{"type":"${ALERT_CREATED}","timestamp":"${timestamp}","data":${alertToJson(alert)}}`;
+  const data = validated ? validatedAlertToJson(alert) : alertToJson(alert);
+  return `{"type":"${ALERT_CREATED}","timestamp":"${timestamp}","data":${data}}`;
 }
 
 /** Signs `<id>.<timestamp>.<body>` the way a partner verifies it. */
@@ -52,8 +54,11 @@ export function hmacSigner(secrets: readonly string[]): WebhookSigner {
   const keys = secrets.map((secret) => decodeKey(secret, HMAC_PREFIX));
   return {
     sign(id, timestamp, body) {
-      const content = `${id}.${timestamp}.${body}`;
-      return keys.map((key) => `v1,${createHmac('sha256', key).update(content).digest('base64')}`).join(' ');
+      // `<id>.<timestamp>.<body>` fed in two parts: the body (the bulk) is not copied per try
+      const head = `${id}.${timestamp}.`;
+      return keys
+        .map((key) => `v1,${createHmac('sha256', key).update(head).update(body).digest('base64')}`)
+        .join(' ');
     },
   };
 }

@@ -124,9 +124,96 @@ describe('DeliveryStore (real Redis)', () => {
         { now: 5000, maxQueue: 2 },
       ),
     ).toEqual(['queued', 'queued', 'overflow']);
-    expect((await store.deadLetters('full')).map((d) => [d.id, d.reason])).toEqual([['msg_3', 'queue_full']]);
+    expect(await store.deadLetters('full')).toEqual([
+      { id: 'msg_3', alertId: 'alt-3', detectedAt: 1003, deadAt: 5000, reason: 'queue_full', tries: 0 },
+    ]);
     expect(await store.replay('full', { now: 6000 })).toBe(1);
     expect((await store.status('full')).queueDepth).toBe(3);
+  });
+
+  it('settles a batch in one call, each as settle would; one settled already is left alone', async ({
+    redis,
+    redisPrefix,
+  }) => {
+    const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
+    const p = 'batch';
+    await store.enqueue(
+      p,
+      [1, 2, 3, 4].map((n) => delivery(n)),
+      { now: 5000, maxQueue: 10 },
+    );
+    const { claimed } = await store.claim(p, { now: 5000, limit: 10, leaseMs: LEASE });
+    const [d1, d2, d3, d4] = claimed as [
+      (typeof claimed)[0],
+      (typeof claimed)[0],
+      (typeof claimed)[0],
+      (typeof claimed)[0],
+    ];
+    await store.settle(p, d4, { kind: 'accepted' }, { at: 6000, outcome: 'accepted' });
+    expect(
+      await store.settleMany(p, [
+        { delivery: d1, settlement: { kind: 'accepted' }, outcome: { at: 6000, outcome: 'accepted' } },
+        {
+          delivery: d2,
+          settlement: { kind: 'retry', dueAt: 9000 },
+          outcome: { at: 6000, outcome: 'failed' },
+        },
+        {
+          delivery: d3,
+          settlement: { kind: 'dead', reason: 'HTTP 500' },
+          outcome: { at: 6000, outcome: 'dead_lettered' },
+        },
+        { delivery: d4, settlement: { kind: 'accepted' }, outcome: { at: 6001, outcome: 'accepted' } },
+      ]),
+    ).toEqual([true, true, true, false]);
+    expect(await store.enqueue(p, [delivery(1)], { now: 7000, maxQueue: 10 })).toEqual(['duplicate']);
+    expect((await store.claim(p, { now: 9000, limit: 10, leaseMs: LEASE })).claimed.map((d) => d.id)).toEqual(
+      ['msg_2'],
+    );
+    expect((await store.deadLetters(p)).map((d) => d.id)).toEqual(['msg_3']);
+    const status = await store.status(p);
+    expect(status.lastOutcomes.map((o) => [o.id, o.outcome])).toEqual([
+      ['msg_3', 'dead_lettered'],
+      ['msg_2', 'failed'],
+      ['msg_1', 'accepted'],
+      ['msg_4', 'accepted'],
+    ]);
+  });
+
+  it('keeps only the newest outcomes of a large batch', async ({ redis, redisPrefix }) => {
+    const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
+    const all = Array.from({ length: 30 }, (_, n) => delivery(n));
+    await store.enqueue('many', all, { now: 5000, maxQueue: 100 });
+    const { claimed } = await store.claim('many', { now: 5000, limit: 100, leaseMs: LEASE });
+    const applied = await store.settleMany(
+      'many',
+      claimed.map((d) => ({
+        delivery: d,
+        settlement: { kind: 'accepted' },
+        outcome: { at: 6000, outcome: 'accepted' },
+      })),
+    );
+    expect(applied.every(Boolean)).toBe(true);
+    const status = await store.status('many');
+    expect(status.queueDepth).toBe(0);
+    expect(status.lastOutcomes.map((o) => o.id)).toEqual(
+      claimed
+        .slice(-20)
+        .reverse()
+        .map((d) => d.id),
+    );
+  });
+
+  it('reads a delivery recorded in the earlier format (one JSON object)', async ({ redis, redisPrefix }) => {
+    const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
+    const keys = store.keys('old');
+    const { dueAt: _, id, ...record } = delivery(7);
+    await redis.hset(keys.data, id, JSON.stringify(record));
+    await redis.zadd(keys.due, 5000, id);
+    await redis.zadd(keys.age, 5000, id);
+    expect((await store.claim('old', { now: 5000, limit: 10, leaseMs: LEASE })).claimed).toEqual([
+      { id, ...record, tries: 1 },
+    ]);
   });
 
   it('a 410 disables the endpoint: nothing is claimed until enabled, the try not counted', async ({

@@ -9,7 +9,7 @@ import { toRedisError, type RedisClient } from '@leakwatch/redis';
  *                    pushed to the end of its lease, so a crashed dispatcher's in-flight
  *                    deliveries come due again by themselves
  * - `age`      zset  webhook-id -> when it was enqueued (the oldest pending)
- * - `data`     hash  webhook-id -> {alertId, detectedAt, enqueuedAt, body} (the body: alert JSON, no PAN)
+ * - `data`     hash  webhook-id -> `[alertId,detectedAt,enqueuedAt]` newline body (alert JSON, no PAN)
  * - `tries`    hash  webhook-id -> tries made
  * - `done`     zset  webhook-id -> when it was accepted: a repeat enqueue (the same alert consumed
  *                    again after a crash) is dropped, so an accepted delivery is never sent again
@@ -76,6 +76,23 @@ export type Settlement =
   /** 410: disable the endpoint and keep the delivery pending, this try not counted. */
   | { kind: 'disable'; reason: string };
 
+/**
+ * A delivery's `data` record: a JSON array [alertId, detectedAt, enqueuedAt], a newline, then the
+ * body as is (JSON.stringify escapes any newline, so the first one ends the array). The body is
+ * not escaped into a JSON string: it is the bulk of the record, written and read once each.
+ */
+function encodeRecord(d: Omit<StoredDelivery, 'id'>): string {
+  return `${JSON.stringify([d.alertId, d.detectedAt, d.enqueuedAt])}\n${d.body}`;
+}
+
+function decodeRecord(record: string): Omit<StoredDelivery, 'id'> {
+  // records written before this format: one JSON object
+  if (record.startsWith('{')) return JSON.parse(record) as Omit<StoredDelivery, 'id'>;
+  const cut = record.indexOf('\n');
+  const [alertId, detectedAt, enqueuedAt] = JSON.parse(record.slice(0, cut)) as [string, number, number];
+  return { alertId, detectedAt, enqueuedAt, body: record.slice(cut + 1) };
+}
+
 const KEYS = ['due', 'age', 'data', 'tries', 'done', 'dead', 'outcomes', 'disabled'] as const;
 type KeyName = (typeof KEYS)[number];
 
@@ -83,20 +100,21 @@ type KeyName = (typeof KEYS)[number];
 const OUTCOMES_KEPT = 20;
 
 // KEYS: due age data tries done dead outcomes disabled
-// ARGV: now, maxQueue, doneRetentionMs, then (id, record, dueAt, deadLetter) per delivery
+// ARGV: now, maxQueue, doneRetentionMs, then (id, record, dueAt, alertId, detectedAt) per delivery
 const ENQUEUE = `
 local now = tonumber(ARGV[1])
 local maxQueue = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[3]))
 local depth = redis.call('ZCARD', KEYS[1])
 local out = {}
-for i = 4, #ARGV, 4 do
+for i = 4, #ARGV, 5 do
   local id = ARGV[i]
   if redis.call('HEXISTS', KEYS[3], id) == 1 or redis.call('ZSCORE', KEYS[5], id) then
     out[#out + 1] = 'duplicate'
   elseif depth >= maxQueue then
     redis.call('HSET', KEYS[3], id, ARGV[i + 1])
-    redis.call('RPUSH', KEYS[6], ARGV[i + 3])
+    redis.call('RPUSH', KEYS[6], cjson.encode({id = id, alertId = ARGV[i + 3],
+      detectedAt = tonumber(ARGV[i + 4]), deadAt = now, reason = 'queue_full', tries = 0}))
     out[#out + 1] = 'overflow'
   else
     redis.call('HSET', KEYS[3], id, ARGV[i + 1])
@@ -136,33 +154,45 @@ if nextDue[2] then out[1] = nextDue[2] end
 return out
 `;
 
-// ARGV: id, kind, now, arg (dueAt | dead letter JSON | disabled JSON), outcome JSON, outcomesKept
-// Returns 1 when applied, 0 when the delivery was no longer pending (settled elsewhere).
+// ARGV: outcomesKept, then (id, kind, at, arg (dueAt | dead letter JSON | disabled JSON),
+// outcome JSON or '' (older than the outcomes kept: not written)) per settlement. Returns per settlement 1 when applied, 0 when the delivery was no
+// longer pending (settled elsewhere).
 const SETTLE = `
-local id = ARGV[1]
-local kind = ARGV[2]
-if not redis.call('ZSCORE', KEYS[1], id) then return 0 end
-if kind == 'accepted' then
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[3], id)
-  redis.call('HDEL', KEYS[4], id)
-  redis.call('ZADD', KEYS[5], tonumber(ARGV[3]), id)
-elseif kind == 'retry' then
-  redis.call('ZADD', KEYS[1], tonumber(ARGV[4]), id)
-elseif kind == 'dead' then
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[4], id)
-  redis.call('RPUSH', KEYS[6], ARGV[4])
-elseif kind == 'disable' then
-  redis.call('SET', KEYS[8], ARGV[4])
-  redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), id)
-  redis.call('HINCRBY', KEYS[4], id, -1)
+local out = {}
+local recorded = 0
+for i = 2, #ARGV, 5 do
+  local id = ARGV[i]
+  local kind = ARGV[i + 1]
+  if not redis.call('ZSCORE', KEYS[1], id) then
+    out[#out + 1] = 0
+  else
+    if kind == 'accepted' then
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('HDEL', KEYS[3], id)
+      redis.call('HDEL', KEYS[4], id)
+      redis.call('ZADD', KEYS[5], tonumber(ARGV[i + 2]), id)
+    elseif kind == 'retry' then
+      redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 3]), id)
+    elseif kind == 'dead' then
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('HDEL', KEYS[4], id)
+      redis.call('RPUSH', KEYS[6], ARGV[i + 3])
+    elseif kind == 'disable' then
+      redis.call('SET', KEYS[8], ARGV[i + 3])
+      redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 2]), id)
+      redis.call('HINCRBY', KEYS[4], id, -1)
+    end
+    if ARGV[i + 4] ~= '' then
+      redis.call('LPUSH', KEYS[7], ARGV[i + 4])
+      recorded = recorded + 1
+    end
+    out[#out + 1] = 1
+  end
 end
-redis.call('LPUSH', KEYS[7], ARGV[5])
-redis.call('LTRIM', KEYS[7], 0, tonumber(ARGV[6]) - 1)
-return 1
+if recorded > 0 then redis.call('LTRIM', KEYS[7], 0, tonumber(ARGV[1]) - 1) end
+return out
 `;
 
 // ARGV: now, alertId or '', sinceMs or '', outcome template fields. Moves matching dead letters
@@ -207,7 +237,7 @@ export interface DeliveryStoreOptions {
 type Scripts = {
   lwDeliveryEnqueue(...args: (string | number)[]): Promise<string[]>;
   lwDeliveryClaim(...args: (string | number)[]): Promise<(string | number)[]>;
-  lwDeliverySettle(...args: (string | number)[]): Promise<number>;
+  lwDeliverySettle(...args: (string | number)[]): Promise<number[]>;
   lwDeliveryReplay(...args: (string | number)[]): Promise<number>;
 };
 
@@ -216,6 +246,7 @@ export class DeliveryStore {
   readonly #redis: RedisClient & Scripts;
   readonly #prefix: string;
   readonly #doneRetentionMs: number;
+  readonly #keyLists = new Map<string, string[]>();
 
   constructor(options: DeliveryStoreOptions) {
     this.#redis = options.redis as RedisClient & Scripts;
@@ -239,8 +270,13 @@ export class DeliveryStore {
   }
 
   #keyList(partnerId: string): string[] {
-    const keys = this.keys(partnerId);
-    return KEYS.map((name) => keys[name]);
+    let list = this.#keyLists.get(partnerId);
+    if (!list) {
+      const keys = this.keys(partnerId);
+      list = KEYS.map((name) => keys[name]);
+      this.#keyLists.set(partnerId, list);
+    }
+    return list;
   }
 
   /**
@@ -258,21 +294,7 @@ export class DeliveryStore {
     if (deliveries.length === 0) return [];
     const args: (string | number)[] = [options.now, options.maxQueue, this.#doneRetentionMs];
     for (const d of deliveries) {
-      const record = JSON.stringify({
-        alertId: d.alertId,
-        detectedAt: d.detectedAt,
-        enqueuedAt: d.enqueuedAt,
-        body: d.body,
-      });
-      const dead: DeadLetter = {
-        id: d.id,
-        alertId: d.alertId,
-        detectedAt: d.detectedAt,
-        deadAt: options.now,
-        reason: 'queue_full',
-        tries: 0,
-      };
-      args.push(d.id, record, d.dueAt, JSON.stringify(dead));
+      args.push(d.id, encodeRecord(d), d.dueAt, d.alertId, d.detectedAt);
     }
     try {
       return (await this.#redis.lwDeliveryEnqueue(...this.#keyList(partnerId), ...args)) as EnqueueResult[];
@@ -302,8 +324,11 @@ export class DeliveryStore {
     }
     const claimed: ClaimedDelivery[] = [];
     for (let i = 1; i + 2 < reply.length; i += 3) {
-      const record = JSON.parse(String(reply[i + 2])) as Omit<StoredDelivery, 'id'>;
-      claimed.push({ id: String(reply[i]), tries: Number(reply[i + 1]), ...record });
+      claimed.push({
+        id: String(reply[i]),
+        tries: Number(reply[i + 1]),
+        ...decodeRecord(String(reply[i + 2])),
+      });
     }
     const next = reply[0];
     return { claimed, nextDueAt: next === '' || next === undefined ? null : Number(next) };
@@ -319,40 +344,55 @@ export class DeliveryStore {
     settlement: Settlement,
     outcome: Omit<DeliveryOutcome, 'id' | 'alertId' | 'tries'>,
   ): Promise<boolean> {
-    let arg = '';
-    if (settlement.kind === 'retry') arg = String(settlement.dueAt);
-    else if (settlement.kind === 'dead') {
-      const dead: DeadLetter = {
+    const [applied] = await this.settleMany(partnerId, [{ delivery, settlement, outcome }]);
+    return applied === true;
+  }
+
+  /**
+   * Records what several tries of one partner came to, in one atomic script (one round trip).
+   * Each is applied as `settle` would, in order; returns for each whether it was applied.
+   */
+  async settleMany(
+    partnerId: string,
+    items: readonly {
+      delivery: Pick<ClaimedDelivery, 'id' | 'alertId' | 'detectedAt' | 'tries'>;
+      settlement: Settlement;
+      outcome: Omit<DeliveryOutcome, 'id' | 'alertId' | 'tries'>;
+    }[],
+  ): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const args: (string | number)[] = [OUTCOMES_KEPT];
+    // only the newest OUTCOMES_KEPT outcomes survive the trim: the older ones are not sent
+    const firstKept = items.length - OUTCOMES_KEPT;
+    for (const [i, { delivery, settlement, outcome }] of items.entries()) {
+      let arg = '';
+      if (settlement.kind === 'retry') arg = String(settlement.dueAt);
+      else if (settlement.kind === 'dead') {
+        const dead: DeadLetter = {
+          id: delivery.id,
+          alertId: delivery.alertId,
+          detectedAt: delivery.detectedAt,
+          deadAt: outcome.at,
+          reason: settlement.reason,
+          tries: delivery.tries,
+        };
+        arg = JSON.stringify(dead);
+      } else if (settlement.kind === 'disable') {
+        arg = JSON.stringify({ at: outcome.at, reason: settlement.reason });
+      }
+      const record: DeliveryOutcome = {
+        ...outcome,
         id: delivery.id,
         alertId: delivery.alertId,
-        detectedAt: delivery.detectedAt,
-        deadAt: outcome.at,
-        reason: settlement.reason,
         tries: delivery.tries,
       };
-      arg = JSON.stringify(dead);
-    } else if (settlement.kind === 'disable') {
-      arg = JSON.stringify({ at: outcome.at, reason: settlement.reason });
+      args.push(delivery.id, settlement.kind, outcome.at, arg, i >= firstKept ? JSON.stringify(record) : '');
     }
-    const record: DeliveryOutcome = {
-      ...outcome,
-      id: delivery.id,
-      alertId: delivery.alertId,
-      tries: delivery.tries,
-    };
     try {
-      const applied = await this.#redis.lwDeliverySettle(
-        ...this.#keyList(partnerId),
-        delivery.id,
-        settlement.kind,
-        outcome.at,
-        arg,
-        JSON.stringify(record),
-        OUTCOMES_KEPT,
-      );
-      return applied === 1;
+      const applied = await this.#redis.lwDeliverySettle(...this.#keyList(partnerId), ...args);
+      return applied.map((a) => a === 1);
     } catch (error) {
-      throw toRedisError(error, `recording a delivery outcome for ${partnerId}`);
+      throw toRedisError(error, `recording delivery outcomes for ${partnerId}`);
     }
   }
 

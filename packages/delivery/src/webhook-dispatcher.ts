@@ -96,11 +96,12 @@ export class WebhookDispatcher {
   /**
    * Durably schedules the webhooks of these alerts (one per alert and partner), then wakes the
    * partners' loops. Idempotent: an alert scheduled, dead-lettered or accepted before is left as
-   * it is.
+   * it is. `validated`: the alerts are as the alert decoder returned them (checked once, there).
    * @throws LeakwatchError REDIS_UNAVAILABLE (retryable): nothing can be assumed scheduled; retry.
    */
   async enqueue(
     items: readonly { partnerId: string; alert: SuspiciousChargeAlert }[],
+    options: { validated?: boolean } = {},
   ): Promise<EnqueueSummary> {
     const { store, now, random, maxQueue, logger, metrics } = this.#options;
     const byPartner = new Map<string, SuspiciousChargeAlert[]>();
@@ -122,7 +123,7 @@ export class WebhookDispatcher {
             alertId: alert.alertId,
             detectedAt: alert.detectedAt,
             enqueuedAt: at,
-            body: webhookBody(alert),
+            body: webhookBody(alert, options.validated),
             dueAt: at + firstDelay(loop.webhook.retrySchedule, random()),
           })),
           { now: at, maxQueue },
@@ -153,7 +154,7 @@ export class WebhookDispatcher {
     this.#closing ??= (async () => {
       for (const loop of this.#loops.values()) loop.stop();
       await Promise.all(this.#running);
-      for (const loop of this.#loops.values()) loop.sender.close();
+      await Promise.all([...this.#loops.values()].map((loop) => loop.sender.close()));
     })();
     return this.#closing;
   }
@@ -162,6 +163,11 @@ export class WebhookDispatcher {
 type LoopOptions = Required<Omit<WebhookDispatcherOptions, 'createSender' | 'metrics'>> & {
   metrics: DeliveryMetrics;
 };
+
+/** Outcomes recorded per settle script, at most. */
+const SETTLE_BATCH = 500;
+
+type SettleItem = Parameters<DeliveryStore['settleMany']>[1][number];
 
 /** One partner's loop: claim what is due (up to the free slots), send, record, repeat. */
 class PartnerLoop {
@@ -173,6 +179,8 @@ class PartnerLoop {
   readonly #logger: Logger;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #leaseMs: number;
+  readonly #toRecord: { item: SettleItem; done: () => void }[] = [];
+  #recording = false;
   #stopping = false;
   #wakeUp: (() => void) | undefined;
   #woken = false;
@@ -317,22 +325,49 @@ class PartnerLoop {
       ...('status' in result ? { status: result.status } : {}),
       ...('error' in result ? { error: result.error } : {}),
     };
-    // Recording must land, or the lease runs out and the delivery is sent again (the receiver
-    // then drops the repeat by webhook-id): keep trying a while.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#options.store.settle(this.partnerId, delivery, settlement, outcome);
-        return;
-      } catch (error) {
-        if (attempt >= 5) {
-          this.#logger.error(
-            { ...log, err: error },
-            'could not record a delivery outcome; it will be tried again when its lease ends',
-          );
-          return;
-        }
-        await sleep(200 * 2 ** attempt);
+    await this.#record({ delivery, settlement, outcome });
+  }
+
+  /**
+   * Records a try's outcome together with the others that finished meanwhile: one settle script
+   * per batch, not per delivery. Resolves once it is recorded (or given up on: the lease then
+   * runs out and the delivery is tried again, and the receiver drops the repeat by webhook-id).
+   */
+  #record(item: SettleItem): Promise<void> {
+    return new Promise((done) => {
+      this.#toRecord.push({ item, done });
+      if (!this.#recording) {
+        this.#recording = true;
+        // deliveries answered in the same I/O phase are recorded together
+        setImmediate(() => void this.#recordAll());
       }
+    });
+  }
+
+  async #recordAll(): Promise<void> {
+    while (this.#toRecord.length > 0) {
+      const batch = this.#toRecord.splice(0, SETTLE_BATCH);
+      // Recording must land, or the lease runs out and the delivery is sent again: keep trying a while.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#options.store.settleMany(
+            this.partnerId,
+            batch.map((b) => b.item),
+          );
+          break;
+        } catch (error) {
+          if (attempt >= 5) {
+            this.#logger.error(
+              { err: error, webhookIds: batch.map((b) => b.item.delivery.id) },
+              'could not record delivery outcomes; they will be tried again when their leases end',
+            );
+            break;
+          }
+          await sleep(200 * 2 ** attempt);
+        }
+      }
+      for (const { done } of batch) done();
     }
+    this.#recording = false;
   }
 }

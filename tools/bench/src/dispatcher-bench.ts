@@ -34,6 +34,8 @@ export interface DispatcherBenchOptions {
   latencySeconds: number;
   /** LEAKWATCH_DISPATCH_CONCURRENCY of the dispatcher. */
   concurrency: number;
+  /** Dispatcher processes run side by side (one consumer group, one Redis schedule). Default 1. */
+  dispatchers?: number;
   /** Deletes the run's Redis keys (by prefix) when done. */
   deleteKeys?: (prefix: string) => Promise<void>;
   log: (line: string) => void;
@@ -43,9 +45,10 @@ export interface DispatcherBenchResult {
   partners: number;
   answerMs: number;
   concurrency: number;
+  dispatchers: number;
   deliveries: number;
   deliveriesPerSecond: number;
-  /** Deliveries per CPU second of the dispatcher process: what one free core would do. */
+  /** Deliveries per CPU second of the dispatcher processes: what one free core would do. */
   deliveriesPerCpuSecond: number | null;
   latencyRate: number;
   latencyAchievedRate: number;
@@ -55,21 +58,23 @@ export interface DispatcherBenchResult {
   latencyMaxMs: number;
 }
 
-/** Issuer endpoints answering 200 after `answerMs`; records when each webhook-id was accepted. */
+/**
+ * Issuer endpoints answering 200 after `answerMs`; records when each webhook-id was accepted. They
+ * share the cores with the dispatcher, so they are kept cheap: plain node:http, no signature check
+ * (signatures are verified by the integration tests, with the standardwebhooks package).
+ */
 async function startReceivers(count: number, answerMs: number) {
   const acceptedAt = new Map<string, number>();
   const servers: Server[] = [];
   const urls: string[] = [];
   for (let i = 0; i < count; i++) {
     const server = createHttpServer((req, res) => {
+      const id = rawHeader(req.rawHeaders, 'webhook-id');
       req.resume();
-      req.on('end', () => {
-        setTimeout(() => {
-          res.writeHead(200).end();
-          const id = String(req.headers['webhook-id']);
-          if (!acceptedAt.has(id)) acceptedAt.set(id, Date.now());
-        }, answerMs);
-      });
+      setTimeout(() => {
+        res.end();
+        if (!acceptedAt.has(id)) acceptedAt.set(id, Date.now());
+      }, answerMs);
     });
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -86,6 +91,11 @@ async function startReceivers(count: number, answerMs: number) {
   };
 }
 
+function rawHeader(raw: string[], name: string): string {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === name) return raw[i + 1] ?? '';
+  return '';
+}
+
 async function freePort(): Promise<number> {
   return new Promise<number>((resolve) => {
     const server = createServer();
@@ -96,7 +106,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** `leakwatch dispatch` as operators run it, in its own process; ready when /readyz says so. */
 /** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
 async function cpuSeconds(pid: number | undefined): Promise<number | null> {
   if (pid === undefined) return null;
@@ -109,6 +118,7 @@ async function cpuSeconds(pid: number | undefined): Promise<number | null> {
   }
 }
 
+/** `leakwatch dispatch` as operators run it, in its own process; ready when /readyz says so. */
 async function spawnDispatcher(
   env: Record<string, string>,
 ): Promise<{ stop: () => Promise<void>; cpuSeconds: () => Promise<number | null> }> {
@@ -142,6 +152,18 @@ async function spawnDispatcher(
       await exited;
     },
     cpuSeconds: () => cpuSeconds(child.pid),
+  };
+}
+
+/** `count` dispatchers side by side; their CPU seconds summed. */
+async function spawnDispatchers(env: Record<string, string>, count: number) {
+  const all = await Promise.all(Array.from({ length: count }, () => spawnDispatcher(env)));
+  return {
+    stop: () => Promise.all(all.map((d) => d.stop())).then(() => undefined),
+    cpuSeconds: async () => {
+      const each = await Promise.all(all.map((d) => d.cpuSeconds()));
+      return each.includes(null) ? null : (each as number[]).reduce((a, b) => a + b, 0);
+    },
   };
 }
 
@@ -250,10 +272,17 @@ export async function runDispatcherBenchmark(
       await produce(topics[0] as string, batch);
     }
     receivers.acceptedAt.clear();
-    const dispatcher = await spawnDispatcher(env(topics[0] as string));
+    const dispatchers = options.dispatchers ?? 1;
+    const dispatcher = await spawnDispatchers(env(topics[0] as string), dispatchers);
     const cpuAtStart = await dispatcher.cpuSeconds();
+    const receiversCpu = process.cpuUsage();
     await until(() => receivers.acceptedAt.size >= total, 600_000, 'every delivery accepted');
     const cpuAtEnd = await dispatcher.cpuSeconds();
+    const receiversUsed = process.cpuUsage(receiversCpu);
+    // the receivers (plain node:http, no signature check) share the cores: say what they cost
+    log(
+      `  receivers (this process): ${Math.round((receiversUsed.user + receiversUsed.system) / total)} µs CPU per delivery`,
+    );
     await dispatcher.stop();
     const cpuUsed = cpuAtStart !== null && cpuAtEnd !== null ? cpuAtEnd - cpuAtStart : null;
     const times = [...receivers.acceptedAt.values()];
@@ -264,7 +293,7 @@ export async function runDispatcherBenchmark(
 
     // ---- latency: a steady rate, produce -> accepted ----
     receivers.acceptedAt.clear();
-    const latencyDispatcher = await spawnDispatcher(env(topics[1] as string));
+    const latencyDispatcher = await spawnDispatchers(env(topics[1] as string), dispatchers);
     const producedAt = new Map<string, number>();
     const tickMs = 20;
     const perTick = Math.max(1, Math.round((options.latencyRate * tickMs) / 1000));
@@ -299,6 +328,7 @@ export async function runDispatcherBenchmark(
       partners: options.partners,
       answerMs: options.answerMs,
       concurrency: options.concurrency,
+      dispatchers,
       deliveries: total,
       deliveriesPerSecond,
       deliveriesPerCpuSecond: cpuUsed === null || cpuUsed <= 0 ? null : total / cpuUsed,
