@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SIMULATED_ISSUER_BINS } from '@leakwatch/simulator';
 import { integrationTest as it } from '@leakwatch/testing';
 import { describe, expect } from 'vitest';
 
@@ -8,7 +9,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = `${root}services/cli/dist/main.js`;
 
 describe('leakwatch demo (the README main-job command)', () => {
-  it('imports the demo incident, runs the monitor on simulated traffic and prints flagged charges', async ({
+  it('imports the demo incident, runs the monitor on simulated traffic, prints flagged charges and what each partner received', async ({
     endpoints,
     redisPrefix,
     testId,
@@ -27,6 +28,8 @@ describe('leakwatch demo (the README main-job command)', () => {
       LEAKWATCH_TOPIC_DEAD_LETTERS: `demo.dlq.${testId}`,
       LEAKWATCH_TOPIC_DISPOSITIONS: `demo.dispositions.${testId}`,
       LEAKWATCH_MONITOR_GROUP_ID: `demo-${testId}`,
+      LEAKWATCH_DISPATCHER_GROUP_ID: `demo-dispatcher-${testId}`,
+      LEAKWATCH_INTAKE_PORT: '0',
     };
     const child = spawn(process.execPath, [cli, 'demo', '--duration', '12', '--rate', '200'], {
       cwd: root,
@@ -50,6 +53,29 @@ describe('leakwatch demo (the README main-job command)', () => {
     expect(stdout).toMatch(/hunt demo-web-skimming-2025 \(dry run: nothing published\): complete/);
     const hunted = Number(/alerts (\d+) by severity/.exec(stdout)?.[1] ?? -1);
     expect(hunted).toBeGreaterThanOrEqual(alertLines.length);
+    // the dispatcher delivered to both partners, each exactly its own cards: the webhook partner
+    // (Visa BINs) through the reference receiver, the topic partner (Mastercard BINs) on its topic
+    const deliveries = stdout
+      .split('\n')
+      .map((line) => /^ {2}-> (webhook|topic) +(\S+) +\S+ +(\d{6})…\d{4} +(\S+)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map(([, channel, partnerId, bin, alertId]) => ({ channel, partnerId, bin, alertId }));
+    const webhook = deliveries.filter((d) => d.channel === 'webhook');
+    const topic = deliveries.filter((d) => d.channel === 'topic');
+    expect(webhook.length, stdout).toBeGreaterThan(0);
+    expect(topic.length, stdout).toBeGreaterThan(0);
+    const bins = (scheme: 'VISA' | 'MASTERCARD') => SIMULATED_ISSUER_BINS[scheme].map((b) => b.bin);
+    for (const d of webhook)
+      expect([d.partnerId, bins('VISA')]).toEqual(['demo-webhook-bank', expect.arrayContaining([d.bin])]);
+    for (const d of topic)
+      expect([d.partnerId, bins('MASTERCARD')]).toEqual(['demo-topic-bank', expect.arrayContaining([d.bin])]);
+    // each alert once per partner (the receiver drops a repeated webhook-id)
+    expect(new Set(webhook.map((d) => d.alertId)).size).toBe(webhook.length);
+    expect(stderr).toMatch(
+      new RegExp(
+        `demo-webhook-bank received \\d+ by webhook .*demo-topic-bank received \\d+ on demo\\.alerts\\.`,
+      ),
+    );
     // masked cards only: BIN (6) … last 4, never a full number
     expect(stdout).not.toMatch(/\d{12,19}/);
   }, 180_000);

@@ -359,6 +359,51 @@ describe('dispatcher end to end (real Kafka, registry, Redis and HTTP receivers)
     await expect(starting).rejects.toThrow('inside: webhook URL is loopback');
   });
 
+  it('binds /metrics and the disposition intake to LEAKWATCH_HTTP_HOST, and nothing else', async ({
+    endpoints,
+    createTopics,
+    groupId,
+    redisPrefix,
+  }) => {
+    const [alerts, dispositions] = await createTopics([
+      { name: 'alerts' },
+      { name: 'dispositions', numPartitions: 1 },
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), 'leakwatch-dispatch-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const partnersFile = join(dir, 'partners.yaml');
+    await writeFile(
+      partnersFile,
+      "partners:\n  - partnerId: topic-only\n    name: Topic only\n    binPrefixes: ['411111']\n    delivery: { kafka: true }\n",
+    );
+    const config = loadEnv({
+      ...dispatcherEnv(endpoints, {
+        alerts: alerts as string,
+        dispositions: dispositions as string,
+        groupId,
+        redisPrefix,
+        partnersFile,
+      }),
+      // a loopback address other than 127.0.0.1 (Linux routes all of 127/8 to lo)
+      LEAKWATCH_HTTP_HOST: '127.0.0.2',
+      LEAKWATCH_DISPATCH_INTAKE: 'true',
+      LEAKWATCH_INTAKE_PORT: '0',
+      LEAKWATCH_CREATE_TOPICS: 'false',
+    });
+    const handle = await startDispatcher(config, { logger: silentLogger(), secretEnv: {} });
+    onTestFinished(() => handle.close());
+    const reach = (host: string, port: number | null, path: string, method = 'GET') =>
+      fetch(`http://${host}:${port}${path}`, { method, signal: AbortSignal.timeout(5000) }).then(
+        (r) => r.status,
+        (error: unknown) => (error as { cause?: { code?: string } }).cause?.code ?? 'error',
+      );
+    const intakePath = '/v1/partners/topic-only/dispositions';
+    expect(await reach('127.0.0.2', handle.httpPort, '/healthz')).toBe(200);
+    expect(await reach('127.0.0.2', handle.intakePort, intakePath, 'POST')).toBe(404); // the intake answers: no inbound secret for this partner
+    expect(await reach('127.0.0.1', handle.httpPort, '/healthz')).toBe('ECONNREFUSED');
+    expect(await reach('127.0.0.1', handle.intakePort, intakePath, 'POST')).toBe('ECONNREFUSED');
+  });
+
   it('SIGKILL while deliveries are retrying, then restart: every alert accepted, each once after dedup', async ({
     kafka,
     endpoints,

@@ -2,10 +2,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withLuhnCheckDigit } from '@leakwatch/card';
+import { createKeyring, withLuhnCheckDigit } from '@leakwatch/card';
 import {
   createAuthorizationEncoder,
   createDispositionDecoder,
+  createDispositionEncoder,
   createSchemaRegistry,
   valueSubject,
   type AlertDisposition,
@@ -24,6 +25,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, vi } from 'vitest';
 import {
   authorizationBuilder,
+  createMonitorTopics,
   decodeAlerts,
   freshFingerprintKey,
   getOps,
@@ -348,6 +350,140 @@ describe('dispositions: signed intake, alert index and applier (real Kafka, regi
       await monitor?.close();
       await leakStore.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('CARD_REISSUED during a key rotation stops the card alerting under every active key', async ({
+    endpoints,
+    testId,
+    kafka,
+    admin,
+    createTopics,
+    redis,
+    redisPrefix,
+    groupId,
+  }) => {
+    // k1 is current, k0 the key before the rotation: both active (security.md "Keys and rotation")
+    const [k1, k0] = [randomBytes(32), randomBytes(32)];
+    const fingerprintKeys = `k1:${k1.toString('base64')},k0:${k0.toString('base64')}`;
+    const both = createKeyring([
+      { keyId: 'k1', key: k1 },
+      { keyId: 'k0', key: k0 },
+    ]);
+    const R = { pan: withLuhnCheckDigit('453912011112222'), expiry: '2028-04' }; // under both keys
+    const O = { pan: withLuhnCheckDigit('453912033334444'), expiry: '2029-01' }; // old key only
+    const W = { pan: withLuhnCheckDigit('453912055556666'), expiry: '2027-11' }; // stays watched
+    const incidentId = `inc-rotation-${testId.slice(-8)}`;
+    // imported before the rotation under k0, then again under k1 (step 2 of the rotation), but O
+    // only the first time: its entry is under k0 alone
+    for (const [keyId, key, cards] of [
+      ['k0', k0, [R, O, W]],
+      ['k1', k1, [R, W]],
+    ] as const) {
+      await importIncident({
+        redis,
+        keyPrefix: redisPrefix,
+        keyring: createKeyring([{ keyId, key }]),
+        manifest: testManifest(incidentId),
+        cards,
+      });
+    }
+
+    const topics = await createMonitorTopics(createTopics);
+    let monitor: MonitorHandle | undefined;
+    let services: DispositionServices | undefined;
+    const leakStore = new LeakStore({ redis, keyPrefix: redisPrefix });
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    try {
+      monitor = await startInProcessMonitor({ endpoints, topics, groupId, redisPrefix, fingerprintKeys });
+      await leakStore.start();
+      const registry = createSchemaRegistry({ url: endpoints.schemaRegistryUrl });
+      services = await startDispositionServices({
+        kafka,
+        redis,
+        registry,
+        topics: { alerts: topics.alerts, dispositions: topics.dispositions },
+        groupIds: { alertIndex: `${groupId}-alert-index`, applier: `${groupId}-applier` },
+        keyPrefix: redisPrefix,
+        watchList: leakStore,
+        inboundSecrets: () => undefined,
+        intake: { port: 0, host: '127.0.0.1' },
+        metrics: new Registry(),
+        logger: silentLogger(),
+      });
+      const encoder = await createAuthorizationEncoder({
+        registry,
+        subject: valueSubject(topics.authorizations),
+      });
+      await producer.connect();
+      const send = (auths: ReturnType<typeof authorization>[]) =>
+        producer.send({
+          topic: topics.authorizations,
+          acks: -1,
+          messages: auths.map((a) => ({ key: a.eventId, value: encoder.encode(a) })),
+        });
+      const processed = async () =>
+        processedCounts((await getOps(monitor?.httpPort ?? 0, '/metrics')).body).total;
+      const e = (name: string) => `${name}-${testId}`;
+
+      await send([authorization(e('r-a'), 1, R), authorization(e('o-a'), 2, O)]);
+      await vi.waitFor(async () => expect(await processed()).toBe(2), WAIT);
+      const alerts = await decodeAlerts(
+        endpoints.schemaRegistryUrl,
+        await readToEnd(kafka, admin, topics.alerts),
+      );
+      expect(alerts.map((a) => a.alert.eventId).sort()).toEqual([e('o-a'), e('r-a')].sort());
+      // the alerts carry the current key's fingerprint; O is watched under k0 only
+      for (const { alert } of alerts) expect(alert.card.keyId).toBe('k1');
+      await vi.waitFor(async () => {
+        for (const { alert } of alerts)
+          expect(await redis.exists(`${redisPrefix}alert-index:${alert.alertId}`)).toBe(1);
+      }, WAIT);
+
+      // an analyst marks both reissued (the console writes to the topic directly)
+      const dispositionEncoder = await createDispositionEncoder({
+        registry,
+        subject: valueSubject(topics.dispositions),
+      });
+      await producer.send({
+        topic: topics.dispositions,
+        acks: -1,
+        messages: alerts.map(({ alert }) => ({
+          key: alert.alertId,
+          value: dispositionEncoder.encode({
+            alertId: alert.alertId,
+            disposition: 'CARD_REISSUED',
+            by: 'analyst',
+            at: Date.now(),
+            note: null,
+          }),
+        })),
+      });
+      const everyFingerprint = [R, O].flatMap((c) => both.fingerprintAll(c.pan).map((f) => f.fingerprint));
+      await vi.waitFor(async () => {
+        const hits = await leakStore.lookup(everyFingerprint);
+        expect(everyFingerprint.map((f) => hits.get(f)?.incidents.length ?? 0)).toEqual([0, 0, 0, 0]);
+      }, WAIT);
+
+      await send([
+        authorization(e('r-b'), 10, R),
+        authorization(e('o-b'), 11, O),
+        authorization(e('w-b'), 12, W),
+      ]);
+      await vi.waitFor(async () => expect(await processed()).toBe(5), WAIT);
+      const after = await decodeAlerts(
+        endpoints.schemaRegistryUrl,
+        await readToEnd(kafka, admin, topics.alerts),
+      );
+      const eventIds = after.map((a) => a.alert.eventId);
+      expect(eventIds).toContain(e('w-b')); // still watched under both keys: still alerts
+      expect(eventIds).not.toContain(e('r-b'));
+      expect(eventIds).not.toContain(e('o-b'));
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+      await services?.close();
+      await monitor?.close();
+      await leakStore.close();
     }
   });
 });

@@ -97,6 +97,12 @@ export {
 } from './encoder.js';
 export { alertToJson, validatedAlertToJson } from './alert-json.js';
 export {
+  ALERT_CARD_FINGERPRINTS_HEADER,
+  alertCardFingerprintsHeader,
+  parseAlertCardFingerprints,
+  type KeyIdFingerprint,
+} from './alert-headers.js';
+export {
   createSchemaRegistry,
   ensureSchemaRegistered,
   valueSubject,

@@ -11,6 +11,12 @@ export interface IndexedAlert {
   partnerId: string;
   fingerprint: string;
   keyId: string;
+  /**
+   * The card's fingerprints under the other active keys, from the alert's lw-card-fingerprints
+   * header (a key rotation): CARD_REISSUED removes the card under each. Absent on entries
+   * indexed before it existed.
+   */
+  otherFingerprints?: readonly string[];
   incidentIds: readonly string[];
   reasonCodes: readonly string[];
   /** Epoch milliseconds. */
@@ -26,7 +32,7 @@ export interface AlertIndexReader {
 /** Writes the index; the indexer (a consumer of card.alerts.v1) depends on this only. */
 export interface AlertIndexWriter {
   /** @throws LeakwatchError REDIS_UNAVAILABLE (retryable) */
-  record(alerts: readonly SuspiciousChargeAlert[]): Promise<void>;
+  record(alerts: readonly IndexedAlert[]): Promise<void>;
 }
 
 export interface RedisAlertIndexOptions {
@@ -44,13 +50,21 @@ export interface RedisAlertIndexOptions {
 
 export const DEFAULT_ALERT_INDEX_TTL_SECONDS = 90 * 24 * 3600;
 
-/** The subset of an alert the index keeps. */
-export function toIndexedAlert(alert: SuspiciousChargeAlert): IndexedAlert {
+/**
+ * The subset of an alert the index keeps, with the card's fingerprints under the other active
+ * keys (read from the alert record's header, see ALERT_CARD_FINGERPRINTS_HEADER).
+ */
+export function toIndexedAlert(
+  alert: SuspiciousChargeAlert,
+  otherFingerprints: readonly string[] = [],
+): IndexedAlert {
+  const others = otherFingerprints.filter((f) => f !== alert.card.fingerprint);
   return {
     alertId: alert.alertId,
     partnerId: alert.partnerId,
     fingerprint: alert.card.fingerprint,
     keyId: alert.card.keyId,
+    ...(others.length > 0 ? { otherFingerprints: [...new Set(others)] } : {}),
     incidentIds: alert.incidents.map((i) => i.incidentId),
     reasonCodes: alert.reasons.map((r) => r.code),
     detectedAt: alert.detectedAt,
@@ -80,17 +94,17 @@ export class RedisAlertIndex implements AlertIndexReader, AlertIndexWriter {
   }
 
   /**
-   * Indexes alerts until `ttlSeconds` after their detection: a consumer group new to a topic
+   * Indexes alerts (see toIndexedAlert) until `ttlSeconds` after their detection: a consumer group new to a topic
    * with a long history skips (and never resurrects) alerts already too old to judge.
    */
-  async record(alerts: readonly SuspiciousChargeAlert[]): Promise<void> {
+  async record(alerts: readonly IndexedAlert[]): Promise<void> {
     const now = this.now();
     await this.runner.run(
       alerts.flatMap((alert) => {
         const ttl = this.ttlSeconds - Math.max(0, Math.floor((now - alert.detectedAt) / 1000));
         if (ttl <= 0) return [];
         const key = this.keyOf(alert.alertId);
-        const value = JSON.stringify(toIndexedAlert(alert));
+        const value = JSON.stringify(alert);
         return [{ slot: keySlot(key), add: (p) => p.set(key, value, 'EX', ttl) }];
       }),
       'alert index write',

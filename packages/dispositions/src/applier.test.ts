@@ -1,8 +1,19 @@
-import type { AlertDisposition, DecodeResult, Disposition } from '@leakwatch/contracts';
+import {
+  exampleAlert,
+  type AlertDisposition,
+  type DecodeResult,
+  type Disposition,
+  type SuspiciousChargeAlert,
+} from '@leakwatch/contracts';
 import { silentLogger } from '@leakwatch/logger';
 import { describe, expect, it } from 'vitest';
 import type { IndexedAlert } from './alert-index.js';
-import { applyDispositions, DISPOSITION_SOURCE_HEADER, type DispositionSource } from './applier.js';
+import {
+  applyDispositions,
+  DISPOSITION_SOURCE_HEADER,
+  indexAlerts,
+  type DispositionSource,
+} from './applier.js';
 import type { ConsumedMessage } from './batch-consumer.js';
 import {
   parseDispositionCounts,
@@ -12,6 +23,8 @@ import {
 
 const FP_A = 'a'.repeat(43);
 const FP_B = 'b'.repeat(43);
+const FP_C_K1 = 'c'.repeat(43);
+const FP_C_K2 = 'C'.repeat(43);
 const alerts = new Map<string, IndexedAlert>(
   [
     {
@@ -21,6 +34,14 @@ const alerts = new Map<string, IndexedAlert>(
       reasonCodes: ['LEAKED_CARD', 'HIGH_RISK_MCC'],
     },
     { alertId: 'alt-b', fingerprint: FP_B, incidentIds: ['inc-1'], reasonCodes: ['LEAKED_CARD'] },
+    // raised during a key rotation: the card is known under k2 too
+    {
+      alertId: 'alt-c',
+      fingerprint: FP_C_K1,
+      otherFingerprints: [FP_C_K2],
+      incidentIds: ['inc-1'],
+      reasonCodes: ['LEAKED_CARD'],
+    },
   ].map((a) => [a.alertId, { ...a, partnerId: 'sakura', keyId: 'k1', detectedAt: 0 }]),
 );
 
@@ -81,7 +102,7 @@ class MemoryStats implements DispositionStatsStore {
   }
 }
 
-function setup() {
+function setup(watched?: ReadonlySet<string>) {
   const removed: string[][] = [];
   const applied: string[] = [];
   const stats = new MemoryStats();
@@ -102,7 +123,9 @@ function setup() {
     watchList: {
       removeCards: (fps: readonly string[]) => {
         removed.push([...fps]);
-        return Promise.resolve(fps.map(() => ({ removedFrom: ['inc-1'] })));
+        return Promise.resolve(
+          fps.map((f) => ({ removedFrom: !watched || watched.has(f) ? ['inc-1'] : [] })),
+        );
       },
     },
     stats,
@@ -121,6 +144,21 @@ describe('disposition applier', () => {
     );
     expect(removed).toEqual([[FP_A]]);
     expect(result).toEqual({ applied: 2, unchanged: 0, cardsRemoved: 1, skipped: 0 });
+  });
+
+  it('CARD_REISSUED during a key rotation removes the card under every fingerprint it is known by', async () => {
+    // watched under the old key only (a list imported before the rotation)
+    const { deps, removed } = setup(new Set([FP_C_K2]));
+    const result = await applyDispositions(
+      [
+        message({ alertId: 'alt-c', disposition: 'CARD_REISSUED' }),
+        message({ alertId: 'alt-a', disposition: 'CARD_REISSUED' }),
+      ],
+      deps,
+    );
+    expect(removed).toEqual([[FP_C_K1, FP_C_K2, FP_A]]);
+    // one card of the two was on the watch list, under one of its fingerprints
+    expect(result.cardsRemoved).toBe(1);
   });
 
   it('counts per incident and per reason code, by source; a repeat changes nothing', async () => {
@@ -173,5 +211,49 @@ describe('parseDispositionCounts', () => {
     expect(stats.byIncident['shop:2025']?.CONFIRMED_FRAUD).toBe(3);
     expect(stats.byReason.VELOCITY?.FALSE_POSITIVE).toBe(2);
     expect(stats.total).toEqual({ CONFIRMED_FRAUD: 3, FALSE_POSITIVE: 0, CARD_REISSUED: 0, UNDER_REVIEW: 0 });
+  });
+});
+
+describe('alert indexer', () => {
+  it("keeps the card's fingerprints under the other keys from the lw-card-fingerprints header", async () => {
+    const alert = exampleAlert();
+    const other = 'Z'.repeat(42) + 'A';
+    const recorded: IndexedAlert[] = [];
+    const record = (value: SuspiciousChargeAlert, headers: ConsumedMessage['headers']): ConsumedMessage => ({
+      partition: 0,
+      offset: '0',
+      key: null,
+      value: Buffer.from(JSON.stringify(value)),
+      headers,
+    });
+    await indexAlerts(
+      [
+        record(alert, { 'lw-card-fingerprints': Buffer.from(`k0:${other}`) }),
+        record({ ...alert, alertId: 'alt-one-key' }, {}),
+      ],
+      {
+        decoder: {
+          decodeBatch: (values) =>
+            Promise.resolve(
+              values.map((v) => ({
+                ok: true as const,
+                value: JSON.parse(String(v)) as SuspiciousChargeAlert,
+                format: 'json' as const,
+              })),
+            ),
+        },
+        index: {
+          record: (entries) => {
+            recorded.push(...entries);
+            return Promise.resolve();
+          },
+        },
+        logger: silentLogger(),
+      },
+    );
+    expect(recorded.map((r) => [r.fingerprint, r.otherFingerprints])).toEqual([
+      [alert.card.fingerprint, [other]],
+      [alert.card.fingerprint, undefined],
+    ]);
   });
 });

@@ -1,12 +1,19 @@
-import type {
-  AlertDisposition,
-  Disposition,
-  RecordDecoder,
-  SuspiciousChargeAlert,
+import {
+  ALERT_CARD_FINGERPRINTS_HEADER,
+  parseAlertCardFingerprints,
+  type AlertDisposition,
+  type Disposition,
+  type RecordDecoder,
+  type SuspiciousChargeAlert,
 } from '@leakwatch/contracts';
 import type { Logger } from '@leakwatch/logger';
 import type { IHeaders } from 'kafkajs';
-import type { AlertIndexReader, AlertIndexWriter } from './alert-index.js';
+import {
+  toIndexedAlert,
+  type AlertIndexReader,
+  type AlertIndexWriter,
+  type IndexedAlert,
+} from './alert-index.js';
 import type { ConsumedMessage } from './batch-consumer.js';
 import type { DispositionStatsStore } from './disposition-stats.js';
 
@@ -52,7 +59,8 @@ export interface AppliedBatch {
 
 /**
  * Acts on a batch of card.alert-dispositions.v1: CARD_REISSUED takes the alert's card off the
- * watch list (in every incident), and every verdict moves the counts per incident and per
+ * watch list (in every incident, under every fingerprint the alert index knows for it: during a
+ * key rotation a card is watched under several keys), and every verdict moves the counts per incident and per
  * reason code. Idempotent, so a redelivered batch changes nothing: removal is, and the counts
  * move only when an alert's verdict changes.
  * @throws LeakwatchError REDIS_UNAVAILABLE / REGISTRY_UNAVAILABLE (retryable): retry the batch
@@ -82,7 +90,7 @@ export async function applyDispositions(
   if (items.length === 0) return result;
 
   const indexed = await Promise.all(items.map((item) => deps.alerts.get(item.disposition.alertId)));
-  const reissued: string[] = [];
+  const reissued = new Map<string, readonly string[]>();
   items.forEach((item, i) => {
     const alert = indexed[i];
     if (!alert) {
@@ -90,22 +98,23 @@ export async function applyDispositions(
         { alertId: item.disposition.alertId, disposition: item.disposition.disposition },
         'disposition for an alert not in the index: counted in the totals only, no card to act on',
       );
-    } else if (item.disposition.disposition === 'CARD_REISSUED') reissued.push(alert.fingerprint);
+    } else if (item.disposition.disposition === 'CARD_REISSUED') {
+      reissued.set(alert.fingerprint, cardFingerprints(alert));
+    }
   });
   // removal first: a crash between the two redoes both, and the removal is harmless twice
-  if (reissued.length > 0) {
-    const removed = await deps.watchList.removeCards([...new Set(reissued)]);
-    result.cardsRemoved = removed.filter((r) => r.removedFrom.length > 0).length;
-    if (result.cardsRemoved < new Set(reissued).size) {
-      // a repeat, or a card watched under another key's fingerprint (the alert carries the
-      // current key's; during a key rotation the watch list may still hold the old one)
+  if (reissued.size > 0) {
+    result.cardsRemoved = await removeReissued([...reissued.values()], deps);
+    if (result.cardsRemoved < reissued.size) {
+      // a repeat, or a card watched only under a key whose fingerprint the alert could not carry
+      // (an upstream that sent a fingerprint, not the card number, during a key rotation)
       deps.logger.warn(
-        { cards: new Set(reissued).size, removed: result.cardsRemoved },
-        'CARD_REISSUED: some cards were not on the watch list under the alert fingerprint',
+        { cards: reissued.size, removed: result.cardsRemoved },
+        'CARD_REISSUED: some cards were on the watch list under none of their known fingerprints',
       );
     }
     deps.logger.info(
-      { cards: reissued.length, removed: result.cardsRemoved },
+      { cards: reissued.size, removed: result.cardsRemoved },
       'CARD_REISSUED: cards taken off the watch list',
     );
   }
@@ -127,6 +136,25 @@ export async function applyDispositions(
   return result;
 }
 
+/** Every fingerprint the card of an indexed alert is known by: its own, and under the other keys. */
+function cardFingerprints(alert: IndexedAlert): readonly string[] {
+  return [alert.fingerprint, ...(alert.otherFingerprints ?? [])];
+}
+
+/**
+ * Takes each card off the watch list under every fingerprint it is known by, in one round trip;
+ * returns how many cards were on it under at least one of them.
+ */
+async function removeReissued(
+  cards: readonly (readonly string[])[],
+  deps: Pick<DispositionApplierDependencies, 'watchList'>,
+): Promise<number> {
+  const fingerprints = [...new Set(cards.flat())];
+  const removed = await deps.watchList.removeCards(fingerprints);
+  const hit = new Set(fingerprints.filter((_, i) => (removed[i]?.removedFrom.length ?? 0) > 0));
+  return cards.filter((card) => card.some((f) => hit.has(f))).length;
+}
+
 export interface AlertIndexerDependencies {
   decoder: Pick<RecordDecoder<SuspiciousChargeAlert>, 'decodeBatch'>;
   index: AlertIndexWriter;
@@ -134,8 +162,9 @@ export interface AlertIndexerDependencies {
 }
 
 /**
- * Records a batch of card.alerts.v1 in the alert index (whose alert, which card, which
- * incidents and reasons). Undecodable alerts are skipped: the monitor dead-letters nothing
+ * Records a batch of card.alerts.v1 in the alert index (whose alert, which card and its
+ * fingerprints under the other active keys from the record's header, which incidents and
+ * reasons). Undecodable alerts are skipped: the monitor dead-letters nothing
  * here, and an alert nobody can read cannot be judged either.
  * @throws LeakwatchError REDIS_UNAVAILABLE / REGISTRY_UNAVAILABLE (retryable): retry the batch
  */
@@ -145,11 +174,18 @@ export async function indexAlerts(
 ): Promise<{ indexed: number; skipped: number }> {
   const live = messages.filter((m) => m.value !== null);
   const decoded = await deps.decoder.decodeBatch(live.map((m) => m.value));
-  const alerts: SuspiciousChargeAlert[] = [];
+  const alerts: IndexedAlert[] = [];
   decoded.forEach((d, i) => {
-    if (d.ok) alerts.push(d.value);
-    else {
-      const message = live[i] as ConsumedMessage;
+    const message = live[i] as ConsumedMessage;
+    if (d.ok) {
+      const others = parseAlertCardFingerprints(message.headers[ALERT_CARD_FINGERPRINTS_HEADER]);
+      alerts.push(
+        toIndexedAlert(
+          d.value,
+          others.map((f) => f.fingerprint),
+        ),
+      );
+    } else {
       deps.logger.error(
         { partition: message.partition, offset: message.offset, code: d.code, reason: d.message },
         'undecodable alert not indexed',

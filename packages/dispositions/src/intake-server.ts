@@ -6,6 +6,7 @@ import type { DispositionIntake, IntakeResponse } from './intake.js';
 export interface IntakeServerOptions {
   /** LEAKWATCH_INTAKE_PORT (default 8088); 0 picks a free port. */
   port: number;
+  /** Interface to listen on (the dispatcher's LEAKWATCH_HTTP_HOST); default loopback only. */
   host?: string;
   intake: DispositionIntake;
   logger: Logger;
@@ -117,7 +118,7 @@ export function createIntakeServer(options: IntakeServerOptions): IntakeServer {
       server = s;
       return new Promise((resolve, reject) => {
         s.once('error', reject);
-        s.listen({ port: options.port, host: options.host ?? '0.0.0.0' }, () => {
+        s.listen({ port: options.port, host: options.host ?? '127.0.0.1' }, () => {
           s.off('error', reject);
           port = (s.address() as AddressInfo).port;
           resolve(port);

@@ -2,7 +2,7 @@ import { exampleAlert, type AlertDisposition } from '@leakwatch/contracts';
 import { PipelineRunner } from '@leakwatch/redis';
 import { integrationTest as it } from '@leakwatch/testing';
 import { describe, expect } from 'vitest';
-import { RedisAlertIndex } from './alert-index.js';
+import { RedisAlertIndex, toIndexedAlert } from './alert-index.js';
 import { readDispositionStats, RedisDispositionStats } from './disposition-stats.js';
 import { RedisIntakeLedger } from './intake-ledger.js';
 
@@ -30,7 +30,7 @@ describe('dispositions: Redis stores', () => {
     });
     const fresh = { ...exampleAlert(), alertId: 'alt-fresh', detectedAt: NOW - 600_000 };
     const old = { ...exampleAlert(), alertId: 'alt-old', detectedAt: NOW - 7_200_000 };
-    await index.record([fresh, old]);
+    await index.record([toIndexedAlert(fresh), toIndexedAlert(old)]);
     expect(await index.get('alt-fresh')).toMatchObject({
       alertId: 'alt-fresh',
       partnerId: fresh.partnerId,

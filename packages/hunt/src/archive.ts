@@ -4,9 +4,9 @@ import { LeakwatchError } from '@leakwatch/errors';
 import {
   maskDigitRuns,
   processBatch,
+  type AlertDecision,
   type BatchDependencies,
   type InboundMessage,
-  type SuspiciousChargeAlert,
 } from '@leakwatch/pipeline';
 import type { RuleSet } from '@leakwatch/rules';
 import avro from 'avsc';
@@ -111,8 +111,11 @@ export interface ArchiveHuntOptions {
   window?: EventWindow;
   dependencies: Omit<BatchDependencies, 'ruleSet' | 'retrospective'>;
   ruleSet: () => RuleSet;
-  /** Publishes a batch's alerts (acknowledged by Kafka) before the next batch; omitted: a dry run. */
-  publish?: (alerts: readonly SuspiciousChargeAlert[]) => Promise<void>;
+  /**
+   * Publishes a batch's alerts (acknowledged by Kafka, each as `alertMessage` makes its record)
+   * before the next batch; omitted: a dry run.
+   */
+  publish?: (alerts: readonly AlertDecision[]) => Promise<void>;
   onReject: (row: RejectedRow) => void;
   onProgress?: (summary: HuntSummary) => void;
   maxRate?: number;
@@ -138,8 +141,7 @@ export async function runArchiveHunt(
     if (options.signal?.aborted) return { ...summary, complete: false };
     await throttle?.take(messages.length);
     const outcome = await processBatch(messages, { ...dependencies, ruleSet: options.ruleSet() });
-    if (options.publish && outcome.alerts.length > 0)
-      await options.publish(outcome.alerts.map((a) => a.alert));
+    if (options.publish && outcome.alerts.length > 0) await options.publish(outcome.alerts);
     for (const d of outcome.deadLetters)
       options.onReject({ row: Number(d.message.offset), code: d.code, reason: maskDigitRuns(d.reason) });
     tally(summary, outcome, messages.length);

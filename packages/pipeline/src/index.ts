@@ -29,6 +29,7 @@ export { CardHistory, type HistoryCounts, type HistoryEvent, type HistoryWindows
 export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
 export { alertIdFor } from './alert-id.js';
 export { deadLetterHeaders, DLQ_HEADERS, maskDigitRuns } from './dead-letter.js';
+export { alertMessage } from './publish.js';
 export type {
   Authorization,
   AuthorizationDecoder,

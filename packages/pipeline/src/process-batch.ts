@@ -69,7 +69,11 @@ export async function processBatch(
       outcome.clean += 1;
       return;
     }
-    outcome.alerts.push({ message: w.item.message, alert: buildAlert(w, scored, route, context) });
+    outcome.alerts.push({
+      message: w.item.message,
+      alert: buildAlert(w, scored, route, context),
+      cardFingerprints: w.item.card.fingerprints,
+    });
   });
   lap('rules');
   return outcome;

@@ -26,6 +26,7 @@ function alertOn(offset: number): BatchOutcome['alerts'][number] {
       alertId: `al_${offset}`,
       card: { fingerprint: `fp${offset}` },
     } as unknown as SuspiciousChargeAlert,
+    cardFingerprints: [{ keyId: 'k1', fingerprint: `fp${offset}` }],
   };
 }
 
@@ -82,6 +83,22 @@ describe('publishOutcome', () => {
     expect(published).toEqual(outcome);
     expect(broker.written.map((w) => w.topic)).toEqual(['alerts', 'alerts', 'dlq']);
     expect(broker.written[2]?.headers['lw-source-offset']).toBe('3');
+  });
+
+  it("puts the card's fingerprints under the other active keys in a header, beside the alert", async () => {
+    const broker = fakeBroker();
+    const rotating = {
+      ...alertOn(1),
+      cardFingerprints: [
+        { keyId: 'k2', fingerprint: 'fp1' },
+        { keyId: 'k1', fingerprint: 'fp1-k1' },
+      ],
+    };
+    await publishOutcome(0, { ...emptyOutcome(), alerts: [rotating, alertOn(2)] }, options(broker.send));
+    expect(broker.written.map((w) => w.headers)).toEqual([
+      { 'lw-card-fingerprints': 'k1:fp1-k1' },
+      undefined, // one key: nothing beside the alert's own fingerprint
+    ]);
   });
 
   it('splits requests so that none exceeds the limit', async () => {

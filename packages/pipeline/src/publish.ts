@@ -1,3 +1,4 @@
+import { alertCardFingerprintsHeader } from '@leakwatch/contracts';
 import { describeError, LeakwatchError } from '@leakwatch/errors';
 import type { Message, TopicMessages } from 'kafkajs';
 import { DLQ_HEADERS, deadLetterHeaders } from './dead-letter.js';
@@ -72,10 +73,9 @@ export async function publishOutcome(
   const alerts: Pending[] = [];
   for (const decision of outcome.alerts) {
     try {
-      const value = options.encodeAlert(decision.alert);
       alerts.push({
         topic: options.topics.alerts,
-        message: { key: decision.alert.card.fingerprint, value },
+        message: alertMessage(decision, options.encodeAlert),
         alert: decision,
       });
     } catch (error) {
@@ -116,6 +116,22 @@ export async function publishOutcome(
   const refusedLast = await sendAll(stuck, options);
   if (refusedLast[0]) throw unwritable(refusedLast[0].error);
   return published;
+}
+
+/**
+ * The card.alerts.v1 record of an alert: keyed by the card fingerprint, with the card's
+ * fingerprints under the other active keys in a header (see ALERT_CARD_FINGERPRINTS_HEADER).
+ */
+export function alertMessage(
+  decision: Pick<AlertDecision, 'alert' | 'cardFingerprints'>,
+  encode: (alert: SuspiciousChargeAlert) => Buffer,
+): Message {
+  const headers = alertCardFingerprintsHeader(decision.alert.card.fingerprint, decision.cardFingerprints);
+  return {
+    key: decision.alert.card.fingerprint,
+    value: encode(decision.alert),
+    ...(headers ? { headers } : {}),
+  };
 }
 
 function refusal(decision: AlertDecision, by: string, error: unknown): DeadLetterDecision {

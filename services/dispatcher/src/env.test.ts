@@ -7,6 +7,8 @@ describe('dispatcher loadEnv', () => {
     const config = loadEnv({});
     expect(config.env).toMatchObject({
       LEAKWATCH_HTTP_PORT: 9465,
+      // /metrics and the intake listen on loopback unless told (the image sets 0.0.0.0)
+      LEAKWATCH_HTTP_HOST: '127.0.0.1',
       LEAKWATCH_INTAKE_PORT: 8088,
       LEAKWATCH_DISPATCHER_GROUP_ID: 'leakwatch-dispatcher',
       LEAKWATCH_DISPATCH_CONCURRENCY: 32,
@@ -21,6 +23,7 @@ describe('dispatcher loadEnv', () => {
     try {
       loadEnv({
         LEAKWATCH_HTTP_PORT: 'x',
+        LEAKWATCH_HTTP_HOST: 'not a host',
         LEAKWATCH_DISPATCH_CONCURRENCY: '0',
         LEAKWATCH_DISPATCH_INTAKE: 'yes',
         LEAKWATCH_TOPIC_ALERTS: 'bad topic',
@@ -31,6 +34,7 @@ describe('dispatcher loadEnv', () => {
       const message = (error as Error).message;
       for (const name of [
         'LEAKWATCH_HTTP_PORT',
+        'LEAKWATCH_HTTP_HOST',
         'LEAKWATCH_DISPATCH_CONCURRENCY',
         'LEAKWATCH_DISPATCH_INTAKE',
         'LEAKWATCH_TOPIC_ALERTS',

@@ -1,6 +1,7 @@
 import {
   booleanString,
   checkSharedEnv,
+  httpEnv,
   kafkaEnv,
   loggingEnv,
   parseEnv,
@@ -33,9 +34,10 @@ const DispatcherEnv = z
     ...registryEnv,
     ...redisEnv,
     ...loggingEnv,
+    ...httpEnv,
     /** /metrics, /healthz, /readyz. */
     LEAKWATCH_HTTP_PORT: portNumber(9465),
-    /** Issuer-facing disposition intake, apart from /metrics. */
+    /** Issuer-facing disposition intake, apart from /metrics; on LEAKWATCH_HTTP_HOST too. */
     LEAKWATCH_INTAKE_PORT: portNumber(8088),
     LEAKWATCH_DISPATCH_INTAKE: booleanString(true),
     LEAKWATCH_PARTNERS_FILE: z.string().min(1).optional(),

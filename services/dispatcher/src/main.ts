@@ -136,6 +136,7 @@ export async function startDispatcher(
   const started: { consumer?: AlertConsumer; dispositions?: DispositionServices } = {};
   const ops = createOpsServer({
     port: env.LEAKWATCH_HTTP_PORT,
+    host: env.LEAKWATCH_HTTP_HOST,
     registry,
     logger: logger.child({ component: 'http' }),
     readiness: () => {
@@ -229,7 +230,7 @@ export async function startDispatcher(
           keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX,
           watchList,
           inboundSecrets: (partnerId) => partners.partner(partnerId)?.inbound?.secrets,
-          intake: { port: env.LEAKWATCH_INTAKE_PORT },
+          intake: { port: env.LEAKWATCH_INTAKE_PORT, host: env.LEAKWATCH_HTTP_HOST },
           metrics: registry,
           logger: logger.child({ component: 'dispositions' }),
           ...(options.onFatal ? { onFatal: options.onFatal } : {}),

@@ -1,3 +1,4 @@
+import type { KeyedFingerprint } from '@leakwatch/card';
 import type { ErrorCode } from '@leakwatch/errors';
 import type { InboundMessage, SuspiciousChargeAlert } from '../types.js';
 
@@ -5,6 +6,11 @@ import type { InboundMessage, SuspiciousChargeAlert } from '../types.js';
 export interface AlertDecision {
   message: InboundMessage;
   alert: SuspiciousChargeAlert;
+  /**
+   * The card's fingerprint under every active key (one when the upstream sent a fingerprint):
+   * published beside the alert so that CARD_REISSUED can remove it under each of them.
+   */
+  cardFingerprints: readonly KeyedFingerprint[];
 }
 
 /** A message that goes to the dead-letter topic, and why. */

@@ -3,8 +3,11 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import { createAlertDecoder, createSchemaRegistry, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import { hashPassword, loadEnv as loadConsoleEnv, startConsole } from '@leakwatch/console-service';
+import { loadEnv as loadDispatcherEnv, startDispatcher } from '@leakwatch/dispatcher-service';
+import { createReceiver } from '@leakwatch/example-webhook-receiver';
 import { createKafka } from '@leakwatch/kafka';
 import {
   defaultStackDir,
@@ -17,7 +20,7 @@ import {
 import { createRootLogger, silentLogger } from '@leakwatch/logger';
 import { loadEnv, startMonitor } from '@leakwatch/monitor-service';
 import { formatMinorAmount } from '@leakwatch/rules';
-import { writeIncidentFiles } from '@leakwatch/simulator';
+import { SIMULATED_ISSUER_BINS, writeIncidentFiles } from '@leakwatch/simulator';
 import { loadCliEnv } from '../cli-env.js';
 import { readWatchedCards, runSimulation } from '../simulation.js';
 import { importCards } from './leaks.js';
@@ -31,10 +34,31 @@ The whole pipeline on this machine, in one command:
      from an online shop, exposure 2020-02-24 to 2024-10-15, PAN, expiry, CVV and name exposed;
   3. starts the monitor, simulates authorization traffic (2% on leaked cards, a little poison),
      and prints flagged charges as they happen, with a summary every 5 seconds;
-  4. starts the analyst console (http://127.0.0.1:8080/) and prints a sign-in for it.
-Ctrl-C stops traffic, drains the monitor, and stops the stack services the demo started
-(--keep-stack leaves them running). The monitor's metrics: http://127.0.0.1:9464/metrics
+  4. starts the dispatcher with two partners: demo-webhook-bank (the Visa BINs of the simulated
+     cards) by Standard Webhooks to the reference receiver of examples/webhook-receiver, on
+     loopback over http (the partners file allows that for this partner only), and
+     demo-topic-bank (the Mastercard BINs) on its own topic; prints what each received;
+  5. starts the analyst console (http://127.0.0.1:8080/) and prints a sign-in for it.
+Ctrl-C stops traffic, drains the monitor and the dispatcher, and stops the stack services the
+demo started (--keep-stack leaves them running). Metrics: monitor http://127.0.0.1:9464/metrics,
+dispatcher http://127.0.0.1:9465/metrics. The partner topic is partner.demo-topic-bank.alerts.v1,
+or <LEAKWATCH_TOPIC_ALERTS>.demo-topic-bank when that variable is set.
 `;
+
+/** The demo's two partners: who owns which simulated BINs, and how each takes its alerts. */
+const WEBHOOK_PARTNER = 'demo-webhook-bank';
+const TOPIC_PARTNER = 'demo-topic-bank';
+const WEBHOOK_BINS = SIMULATED_ISSUER_BINS.VISA.map((b) => b.bin);
+const TOPIC_BINS = SIMULATED_ISSUER_BINS.MASTERCARD.map((b) => b.bin);
+
+/** One line per alert a partner received: masked card, never a PAN. */
+function describeDelivery(
+  channel: 'webhook' | 'topic',
+  partnerId: string,
+  a: Pick<SuspiciousChargeAlert, 'alertId' | 'severity' | 'card'>,
+): string {
+  return `  -> ${channel.padEnd(7)} ${partnerId.padEnd(17)} ${a.severity.padEnd(8)} ${a.card.bin.slice(0, 6)}…${a.card.last4}  ${a.alertId}`;
+}
 
 const COLORS: Record<string, string> = {
   LOW: '\x1b[36m',
@@ -110,8 +134,16 @@ export const demoCommand: CommandHandler = {
     const cli = loadCliEnv(process.env);
 
     // whatever happens from here on (a failed import, Ctrl-C), stop what the demo started
-    const started: { monitor?: { close(): Promise<void> }; console?: { close(): Promise<void> } } = {};
+    type Closable = { close(): Promise<void> };
+    const started: {
+      monitor?: Closable;
+      console?: Closable;
+      dispatcher?: Closable;
+      receiver?: Closable;
+      partnerTopic?: { disconnect(): Promise<void> };
+    } = {};
     const bySeverity: Record<string, number> = { LOW: 0, MEDIUM: 0, HIGH: 0, CRITICAL: 0 };
+    const received = { webhook: 0, topic: 0 };
     const demoStarted = Date.now();
     let sent = 0;
     try {
@@ -127,6 +159,58 @@ export const demoCommand: CommandHandler = {
       await importCards({ manifestPath, cardsPath, dryRun: false, quiet: true, log: say });
       const watchedCards = await readWatchedCards(cardsPath);
 
+      // the reference receiver an issuer would copy, on loopback, with a fresh secret each run
+      const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+      const receiver = createReceiver({
+        secrets: [webhookSecret],
+        onAlert: (event) => {
+          const alert = event.data as unknown as SuspiciousChargeAlert;
+          if (alert.detectedAt < demoStarted) return; // an earlier run's alert, retried
+          received.webhook += 1;
+          process.stdout.write(`${describeDelivery('webhook', WEBHOOK_PARTNER, alert)}\n`);
+        },
+      });
+      await new Promise<void>((resolve, reject) => {
+        receiver.once('error', reject);
+        receiver.listen(0, '127.0.0.1', () => resolve());
+      });
+      started.receiver = {
+        close: () =>
+          new Promise<void>((resolve) => {
+            receiver.close(() => resolve());
+            receiver.closeAllConnections();
+          }),
+      };
+      const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/leakwatch`;
+      const partnerTopic = process.env.LEAKWATCH_TOPIC_ALERTS
+        ? `${process.env.LEAKWATCH_TOPIC_ALERTS}.${TOPIC_PARTNER}`
+        : `partner.${TOPIC_PARTNER}.alerts.v1`;
+      const partnersFile = join(dir, 'partners.yaml');
+      await writeFile(
+        partnersFile,
+        [
+          'partners:',
+          `  - partnerId: ${WEBHOOK_PARTNER}`,
+          '    name: Demo Webhook Bank',
+          `    binPrefixes: [${WEBHOOK_BINS.map((b) => `'${b}'`).join(', ')}]`,
+          '    delivery:',
+          '      webhook:',
+          `        url: ${receiverUrl}`,
+          `        secrets: ['${webhookSecret}']`,
+          '        timeoutMs: 5000',
+          '        # the reference receiver runs on this machine, over http: allowed for this partner only',
+          '        allowPrivateNetwork: true',
+          `  - partnerId: ${TOPIC_PARTNER}`,
+          '    name: Demo Topic Bank',
+          `    binPrefixes: [${TOPIC_BINS.map((b) => `'${b}'`).join(', ')}]`,
+          `    delivery: { kafka: { topic: ${partnerTopic} } }`,
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+      // the monitor reads it too: alerts carry the partnerId of their BIN
+      process.env.LEAKWATCH_PARTNERS_FILE = partnersFile;
+
       // 3. the monitor, traffic and live alerts
       const logFile = join(dir, 'monitor.log');
       const monitorLogger = createRootLogger({
@@ -140,6 +224,35 @@ export const demoCommand: CommandHandler = {
       started.monitor = monitor;
       say(
         `   metrics: http://127.0.0.1:${monitor.httpPort}/metrics   readiness: http://127.0.0.1:${monitor.httpPort}/readyz`,
+      );
+
+      // the dispatcher: webhooks to the reference receiver, the topic partner's own topic
+      const dispatcherLog = join(dir, 'dispatcher.log');
+      say(`== starting the dispatcher (logs: ${dispatcherLog})`);
+      const dispatcher = await startDispatcher(
+        loadDispatcherEnv({
+          ...process.env,
+          LEAKWATCH_HTTP_PORT:
+            process.env.LEAKWATCH_HTTP_PORT === '0' ? '0' : (await portFree(9465)) ? '9465' : '0',
+          LEAKWATCH_INTAKE_PORT: process.env.LEAKWATCH_INTAKE_PORT ?? ((await portFree(8088)) ? '8088' : '0'),
+          // its own group: never takes a real dispatcher's partitions
+          LEAKWATCH_DISPATCHER_GROUP_ID:
+            process.env.LEAKWATCH_DISPATCHER_GROUP_ID ?? 'leakwatch-demo-dispatcher',
+        }),
+        {
+          logger: createRootLogger({
+            name: 'dispatcher',
+            level: 'info',
+            destination: createWriteStream(dispatcherLog, { flags: 'a' }),
+          }),
+          signal: abort.signal,
+        },
+      );
+      started.dispatcher = dispatcher;
+      say(
+        `   ${WEBHOOK_PARTNER}: webhooks to the reference receiver ${receiverUrl}\n` +
+          `   ${TOPIC_PARTNER}: topic ${partnerTopic}\n` +
+          `   metrics: http://127.0.0.1:${dispatcher.httpPort}/metrics   dispositions intake: http://127.0.0.1:${dispatcher.intakePort}/v1/partners/<id>/dispositions`,
       );
 
       // the analyst console, with a fresh demo analyst password each run
@@ -184,6 +297,22 @@ export const demoCommand: CommandHandler = {
           process.stdout.write(`${describeAlert(decoded.value, color)}\n`);
         },
       });
+      // what the topic partner reads: from the start of its topic, this run's alerts only
+      const topicReader = kafka.consumer({
+        groupId: `leakwatch-demo-topic-${Date.now()}`,
+        maxWaitTimeInMs: 100,
+      });
+      started.partnerTopic = topicReader;
+      await topicReader.connect();
+      await topicReader.subscribe({ topic: partnerTopic, fromBeginning: true });
+      await topicReader.run({
+        eachMessage: async ({ message }) => {
+          const decoded = await decoder.decode(message.value);
+          if (!decoded.ok || decoded.value.detectedAt < demoStarted) return;
+          received.topic += 1;
+          process.stdout.write(`${describeDelivery('topic', TOPIC_PARTNER, decoded.value)}\n`);
+        },
+      });
 
       const summary = setInterval(() => {
         say(
@@ -218,12 +347,16 @@ export const demoCommand: CommandHandler = {
           },
           signal: abort.signal,
         });
-        // let the last alerts arrive
+        // let the last alerts arrive, and reach the partners
         if (!abort.signal.aborted) await new Promise((r) => setTimeout(r, 3000));
       } finally {
         clearInterval(summary);
         await consumer.disconnect();
       }
+      say(
+        `== partners: ${WEBHOOK_PARTNER} received ${received.webhook} by webhook (signatures checked by the reference receiver); ` +
+          `${TOPIC_PARTNER} received ${received.topic} on ${partnerTopic}`,
+      );
       if (!abort.signal.aborted) {
         // 4. as if the incident had been disclosed only now: a short retro-hunt over the traffic
         // just produced, in dry-run (the live alerts above already cover these charges)
@@ -238,7 +371,10 @@ export const demoCommand: CommandHandler = {
         ]);
       }
     } finally {
+      await started.partnerTopic?.disconnect();
       await started.console?.close();
+      await started.dispatcher?.close();
+      await started.receiver?.close();
       await started.monitor?.close();
       if (startedServices.length > 0 && !values['keep-stack']) {
         say('== stopping the stack services the demo started (use --keep-stack to keep them)');

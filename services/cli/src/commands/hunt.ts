@@ -20,7 +20,7 @@ import { LeakStore } from '@leakwatch/leak-store';
 import { createRootLogger } from '@leakwatch/logger';
 import { loadEnv } from '@leakwatch/monitor-service';
 import { loadPartners } from '@leakwatch/partners';
-import { CardHistory, createMonitorMetrics } from '@leakwatch/pipeline';
+import { alertMessage, CardHistory, createMonitorMetrics } from '@leakwatch/pipeline';
 import { createRedisClient, PipelineRunner } from '@leakwatch/redis';
 import { openRuleSetSource } from '@leakwatch/rules';
 import { Partitioners } from 'kafkajs';
@@ -158,7 +158,7 @@ export const huntCommand: CommandHandler = {
                   await producer.send({
                     topic: topics.alerts,
                     acks: -1,
-                    messages: alerts.map((a) => ({ key: a.card.fingerprint, value: encoder.encode(a) })),
+                    messages: alerts.map((a) => alertMessage(a, (alert) => encoder.encode(alert))),
                   });
                 },
               }),

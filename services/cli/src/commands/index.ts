@@ -92,7 +92,7 @@ export const commands: Record<string, Command> = {
     async () => (await import('./simulate.js')).simulateCommand,
   ),
   demo: lazy(
-    'the one-command demo: stack, a leaked-card incident, the monitor and live traffic',
+    'the one-command demo: stack, a leaked-card incident, the monitor, live traffic, partner delivery',
     async () => (await import('./demo.js')).demoCommand,
   ),
   bench: lazy(
