@@ -73,9 +73,17 @@ export function testAlert(
 
 /** A browser-like HTTP client with a cookie jar, for the API tests. */
 export class ConsoleClient {
-  private readonly cookies = new Map<string, string>();
+  private cookies = new Map<string, string>();
   csrf = '';
   constructor(private readonly base: string) {}
+
+  /** A copy of this browser (its cookies and CSRF token) talking to `base`, another instance. */
+  at(base: string): ConsoleClient {
+    const other = new ConsoleClient(base);
+    other.cookies = new Map(this.cookies);
+    other.csrf = this.csrf;
+    return other;
+  }
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);

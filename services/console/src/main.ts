@@ -21,6 +21,7 @@ import { AuditLog } from './audit.js';
 import { loadEnv, type ConsoleConfig } from './env.js';
 import { AlertFeed } from './feed.js';
 import { createConsoleServer, streamAlert } from './server.js';
+import { SessionStore } from './sessions.js';
 import { hashPassword, loadUsers } from './users.js';
 
 export interface ConsoleHandle {
@@ -136,6 +137,11 @@ export async function startConsole(
     users,
     audit,
     logger: logger.child({ component: 'web' }),
+    sessions: new SessionStore(
+      redis,
+      env.LEAKWATCH_REDIS_KEY_PREFIX,
+      env.LEAKWATCH_CONSOLE_SESSION_TTL_MINUTES * 60_000,
+    ),
     secureCookies: env.LEAKWATCH_CONSOLE_SECURE_COOKIES,
     sessionTtlMs: env.LEAKWATCH_CONSOLE_SESSION_TTL_MINUTES * 60_000,
     publishDisposition,
