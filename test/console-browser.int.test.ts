@@ -147,7 +147,7 @@ describe('console in a browser', () => {
       // 2. An authorization on a watched card: its alert appears live, no reload.
       const producedAt = performance.now();
       await produce(`e2e-1-${testId}`, 0);
-      const row = page.locator('#feed tbody tr').first();
+      const row = page.locator('#feed tbody tr[data-alert-id]').first();
       await row.waitFor({ timeout: 30_000 });
       const liveMs = performance.now() - producedAt;
       const alertId = (await row.getAttribute('data-alert-id'))!;

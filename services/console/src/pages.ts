@@ -70,18 +70,57 @@ export function signInPage(csrf: string, error: string | null): string {
   );
 }
 
-function alertRow(v: ViewedAlert): string {
+/** One feed row, as the page, the `/api/feed` pages and the SSE stream carry it: display text only, no PAN. */
+export interface FeedRow {
+  alertId: string;
+  detectedAt: number;
+  severity: string;
+  score: number;
+  maskedCard: string;
+  partnerId: string;
+  merchant: string;
+  country: string;
+  amount: string;
+  reasons: string[];
+  /** The state's label, and who set the disposition (null while open). */
+  state: string;
+  by: string | null;
+}
+
+export function feedRow(v: ViewedAlert): FeedRow {
   const a = v.alert;
-  const state = alertState(v.disposition);
-  return `<tr data-alert-id="${esc(a.alertId)}" tabindex="0">
-<td>${esc(new Date(a.detectedAt).toISOString())}</td>
-<td><span class="sev sev-${esc(a.severity)}">${esc(a.severity)}</span> ${esc(a.score)}</td>
-<td><a href="/alerts/${encodeURIComponent(a.alertId)}">${esc(maskedCard(a))}</a></td>
-<td>${esc(a.partnerId)}</td>
-<td>${esc(a.transaction.merchantName ?? a.transaction.merchantId)} (${esc(a.transaction.merchantCountry)})</td>
-<td>${esc(formatAmount(a.transaction.amountMinor, a.transaction.currency))}</td>
-<td>${esc(a.reasons.map((r) => r.code).join(', '))}</td>
-<td class="state">${esc(STATE_LABEL[state])}</td></tr>`;
+  return {
+    alertId: a.alertId,
+    detectedAt: a.detectedAt,
+    severity: a.severity,
+    score: a.score,
+    maskedCard: maskedCard(a),
+    partnerId: a.partnerId,
+    merchant: a.transaction.merchantName ?? a.transaction.merchantId,
+    country: a.transaction.merchantCountry,
+    amount: formatAmount(a.transaction.amountMinor, a.transaction.currency),
+    reasons: a.reasons.map((r) => r.code),
+    state: STATE_LABEL[alertState(v.disposition)]!,
+    by: v.disposition?.by ?? null,
+  };
+}
+
+/** The state cell's text: the label, and who set it. public/app.js builds the same. */
+function stateText(row: FeedRow): string {
+  return row.by === null ? row.state : `${row.state} (${row.by})`;
+}
+
+/** A row at `index` of the whole filtered list (aria-rowindex counts the header row as 1). */
+function alertRow(row: FeedRow, index: number): string {
+  return `<tr data-alert-id="${esc(row.alertId)}" data-index="${index}" aria-rowindex="${index + 2}" tabindex="${index === 0 ? 0 : -1}">
+<td>${esc(new Date(row.detectedAt).toISOString())}</td>
+<td><span class="sev sev-${esc(row.severity)}">${esc(row.severity)}</span> ${esc(row.score)}</td>
+<td><a href="/alerts/${encodeURIComponent(row.alertId)}">${esc(row.maskedCard)}</a></td>
+<td>${esc(row.partnerId)}</td>
+<td>${esc(row.merchant)} (${esc(row.country)})</td>
+<td>${esc(row.amount)}</td>
+<td>${esc(row.reasons.join(', '))}</td>
+<td class="state">${esc(stateText(row))}</td></tr>`;
 }
 
 export function feedPage(
@@ -112,6 +151,8 @@ export function feedPage(
   const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
   const csv = new URLSearchParams(query);
   csv.delete('page');
+  const offset = page.page * page.pageSize;
+  const live = page.page === 0 && [...query].every(([k, v]) => k === 'page' || v === '');
   return layout(
     'Feed',
     user,
@@ -128,14 +169,17 @@ export function feedPage(
 <label>To <input name="to" type="datetime-local" value="${val('to')}"></label>
 <button type="submit">Filter</button> <a href="/feed">Clear</a> <a href="/api/alerts.csv?${esc(csv.toString())}">Export CSV</a></form>
 <ul class="counts" aria-label="Alerts per severity">${counts}</ul>${chart}
-<p><span id="total">${page.total}</span> alerts · page ${page.page + 1} of ${pages}
+<p><span id="total">${page.total}</span> alerts<span class="pager"> · page ${page.page + 1} of ${pages}
 ${page.page > 0 ? `<a href="/feed?${qs(page.page - 1)}">Previous</a>` : ''}
-${page.page + 1 < pages ? `<a href="/feed?${qs(page.page + 1)}">Next</a>` : ''}
+${page.page + 1 < pages ? `<a href="/feed?${qs(page.page + 1)}">Next</a>` : ''}</span>
 <span id="live" aria-live="polite"></span></p>
-<p class="hint">Keys: j/k move, Enter opens.</p>
-<table id="feed" data-live="${page.page === 0 && [...query.keys()].every((k) => k === 'page') ? 'on' : 'off'}">
-<thead><tr><th>Detected</th><th>Severity</th><th>Card</th><th>Partner</th><th>Merchant</th><th>Amount</th><th>Reasons</th><th>State</th></tr></thead>
-<tbody>${page.items.map(alertRow).join('')}</tbody></table>`,
+<p class="hint" id="feed-keys">Keys: j/k (or arrows) move, Enter opens${user.role === 'analyst' ? '; c confirmed fraud, f false positive, u under review, r card reissued' : ''}.</p>
+<div id="feed-scroll" class="feed-scroll">
+<table id="feed" aria-describedby="feed-keys" aria-rowcount="${page.total + 1}" data-total="${page.total}" data-offset="${offset}" data-query="${esc(csv.toString())}" data-live="${live ? 'on' : 'off'}">
+<colgroup><col class="c-time"><col class="c-sev"><col class="c-card"><col class="c-partner"><col class="c-merchant"><col class="c-amount"><col class="c-reasons"><col class="c-state"></colgroup>
+<thead><tr aria-rowindex="1"><th>Detected</th><th>Severity</th><th>Card</th><th>Partner</th><th>Merchant</th><th>Amount</th><th>Reasons</th><th>State</th></tr></thead>
+<tbody>${page.items.map((v, i) => alertRow(feedRow(v), offset + i)).join('')}</tbody></table></div>
+<p id="feed-status" class="hint" role="status"></p>`,
   );
 }
 

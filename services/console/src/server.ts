@@ -20,6 +20,7 @@ import type { AuditLog } from './audit.js';
 import {
   detailPage,
   feedPage,
+  feedRow,
   formatAmount,
   incidentsPage,
   maskedCard,
@@ -86,7 +87,11 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
 
 /** What the API returns for an alert: the alert itself carries bin + last4 only, never a PAN. */
 function alertJson(v: ViewedAlert) {
-  return { ...v.alert, maskedCard: maskedCard(v.alert), disposition: v.disposition };
+  return {
+    ...v.alert,
+    maskedCard: maskedCard(v.alert),
+    disposition: v.disposition,
+  };
 }
 
 function parseTime(value: string | null): number | undefined {
@@ -410,6 +415,11 @@ export function createConsoleServer(options: ConsoleServerOptions): {
       const result = view.query(parseAlertQuery(url.searchParams));
       return json(res, 200, { ...result, items: result.items.map(alertJson) });
     }
+    if (path === '/api/feed') {
+      // The virtualised feed's pages: the rows as displayed, nothing more.
+      const result = view.query(parseAlertQuery(url.searchParams));
+      return json(res, 200, { ...result, items: result.items.map(feedRow) });
+    }
     if (path === '/api/alerts.csv') {
       const query = { ...parseAlertQuery(url.searchParams), page: 0, pageSize: Number.MAX_SAFE_INTEGER };
       const rows = [
@@ -510,16 +520,5 @@ export function createConsoleServer(options: ConsoleServerOptions): {
 
 /** The SSE payload of a new alert: the row the feed shows. */
 export function streamAlert(alert: SuspiciousChargeAlert) {
-  return {
-    alertId: alert.alertId,
-    detectedAt: alert.detectedAt,
-    severity: alert.severity,
-    score: alert.score,
-    maskedCard: maskedCard(alert),
-    partnerId: alert.partnerId,
-    merchant: alert.transaction.merchantName ?? alert.transaction.merchantId,
-    country: alert.transaction.merchantCountry,
-    amount: formatAmount(alert.transaction.amountMinor, alert.transaction.currency),
-    reasons: alert.reasons.map((r) => r.code),
-  };
+  return feedRow({ alert, disposition: null });
 }
