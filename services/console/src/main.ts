@@ -108,6 +108,7 @@ export async function startConsole(
     onAlert: (alert) => broadcast('alert', streamAlert(alert)),
     onDisposition: (d) =>
       broadcast('disposition', { alertId: d.alertId, disposition: d.disposition, by: d.by, at: d.at }),
+    onPartnerDisposition: (d, origin, before) => audit.recordPartnerDisposition(d, origin, before),
   });
 
   const publishDisposition = async (
@@ -128,7 +129,7 @@ export async function startConsole(
         },
       ],
     });
-    view.applyDisposition(record);
+    view.applyDisposition(record, { source: 'console', partnerId: null });
     dispositionsTotal.inc({ disposition, source: 'console' });
   };
 

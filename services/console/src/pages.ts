@@ -1,4 +1,10 @@
-import { alertState, type AlertPage, type IncidentStats, type ViewedAlert } from '@leakwatch/alert-view';
+import {
+  alertState,
+  type AlertPage,
+  type DispositionOrigin,
+  type IncidentStats,
+  type ViewedAlert,
+} from '@leakwatch/alert-view';
 import { SEVERITIES, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import type { AuditEntry } from './audit.js';
 
@@ -101,8 +107,13 @@ export function feedRow(v: ViewedAlert): FeedRow {
     amount: formatAmount(a.transaction.amountMinor, a.transaction.currency),
     reasons: a.reasons.map((r) => r.code),
     state: STATE_LABEL[alertState(v.disposition)]!,
-    by: v.disposition?.by ?? null,
+    by: v.disposition ? who(v.disposition.by, originPartner(v.origin)) : null,
   };
+}
+
+/** Who set a disposition: the analyst, or the issuer's user and the issuer. */
+function who(by: string, partnerId: string | null | undefined): string {
+  return partnerId ? `${by}, partner ${partnerId}` : by;
 }
 
 /** The state cell's text: the label, and who set it. public/app.js builds the same. */
@@ -183,6 +194,10 @@ ${page.page + 1 < pages ? `<a href="/feed?${qs(page.page + 1)}">Next</a>` : ''}<
   );
 }
 
+function originPartner(origin: DispositionOrigin | null | undefined): string | null {
+  return origin?.source === 'partner' ? origin.partnerId : null;
+}
+
 export function detailPage(
   user: PageUser,
   v: ViewedAlert,
@@ -212,7 +227,7 @@ export function detailPage(
 <h1>Alert <code id="alert-id">${esc(a.alertId)}</code></h1>
 <p><span class="sev sev-${esc(a.severity)}">${esc(a.severity)}</span> score ${esc(a.score)} · ${esc(a.recommendedAction)}
 · state: <strong id="state">${esc(STATE_LABEL[state])}</strong>
-${v.disposition ? ` by <span id="disposition-by">${esc(v.disposition.by)}</span> at ${esc(new Date(v.disposition.at).toISOString())}${v.disposition.note ? ` — <q id="disposition-note">${esc(v.disposition.note)}</q>` : ''}` : ''}</p>
+${v.disposition ? ` by <span id="disposition-by">${esc(who(v.disposition.by, originPartner(v.origin)))}</span> at ${esc(new Date(v.disposition.at).toISOString())}${v.disposition.note ? ` — <q id="disposition-note">${esc(v.disposition.note)}</q>` : ''}` : ''}</p>
 <dl class="card"><dt>Card</dt><dd id="masked-card">${esc(maskedCard(a))}</dd><dt>Scheme</dt><dd>${esc(a.card.scheme)}</dd>
 <dt>Expiry matches leak</dt><dd>${a.card.expiryMatchesLeak === null ? 'unknown' : a.card.expiryMatchesLeak ? 'yes' : 'no'}</dd>
 <dt>Partner</dt><dd>${esc(a.partnerId)}</dd><dt>Detected</dt><dd>${esc(new Date(a.detectedAt).toISOString())}</dd>
@@ -236,7 +251,7 @@ ${a.reasons.map((r) => `<tr><td>${esc(r.code)}</td><td>${esc(r.points)}</td><td>
       )
       .join('')}</ol>
 <h2>Audit</h2><table id="audit"><thead><tr><th>When</th><th>Who</th><th>What</th><th>Before</th><th>After</th><th>Note</th></tr></thead><tbody>
-${audit.map((e) => `<tr><td>${esc(new Date(e.at).toISOString())}</td><td>${esc(e.by)}</td><td>${esc(e.action)}</td><td>${esc(e.before ?? '—')}</td><td>${esc(e.after ?? '—')}</td><td>${esc(e.note ?? '')}</td></tr>`).join('')}
+${audit.map((e) => `<tr><td>${esc(new Date(e.at).toISOString())}</td><td>${esc(who(e.by, e.partnerId))}</td><td>${esc(e.action)}</td><td>${esc(e.before ?? '—')}</td><td>${esc(e.after ?? '—')}</td><td>${esc(e.note ?? '')}</td></tr>`).join('')}
 </tbody></table>`,
   );
 }

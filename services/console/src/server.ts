@@ -91,6 +91,7 @@ function alertJson(v: ViewedAlert) {
     ...v.alert,
     maskedCard: maskedCard(v.alert),
     disposition: v.disposition,
+    dispositionOrigin: v.origin ?? null,
   };
 }
 
