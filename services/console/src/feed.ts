@@ -32,7 +32,7 @@ export interface FeedOptions {
 }
 
 /** Who wrote a disposition message, from its headers (dispositions package). */
-export function dispositionOrigin(headers: IHeaders | undefined): DispositionOrigin {
+function dispositionOrigin(headers: IHeaders | undefined): DispositionOrigin {
   const source = dispositionSource(headers ?? {});
   const raw = headers?.[DISPOSITION_PARTNER_HEADER];
   const partnerId = (Array.isArray(raw) ? raw[0] : raw)?.toString() ?? null;

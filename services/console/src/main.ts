@@ -20,6 +20,7 @@ import { Counter, Gauge } from 'prom-client';
 import { AuditLog } from './audit.js';
 import { loadEnv, type ConsoleConfig } from './env.js';
 import { AlertFeed } from './feed.js';
+import { IncidentDirectory } from './incidents.js';
 import { createConsoleServer, streamAlert } from './server.js';
 import { SessionStore } from './sessions.js';
 import { hashPassword, loadUsers } from './users.js';
@@ -133,10 +134,12 @@ export async function startConsole(
     dispositionsTotal.inc({ disposition, source: 'console' });
   };
 
+  const incidents = new IncidentDirectory(redis, env.LEAKWATCH_REDIS_KEY_PREFIX, logger);
   const web = createConsoleServer({
     view,
     users,
     audit,
+    incidents,
     logger: logger.child({ component: 'web' }),
     sessions: new SessionStore(
       redis,
@@ -185,6 +188,7 @@ export async function startConsole(
         await new Promise<void>((resolve) => web.server.close(() => resolve()));
         await feed.close();
         await producer.disconnect();
+        await incidents.close();
         await redis.quit().catch(() => redis.disconnect());
         await ops.close();
       })();

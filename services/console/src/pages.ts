@@ -7,6 +7,7 @@ import {
 } from '@leakwatch/alert-view';
 import { SEVERITIES, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import type { AuditEntry } from './audit.js';
+import type { IncidentInfo } from './incidents.js';
 
 /** Escapes text for HTML content and attribute values. */
 function esc(value: string | number | boolean | null | undefined): string {
@@ -204,6 +205,7 @@ export function detailPage(
   timeline: readonly ViewedAlert[],
   audit: readonly AuditEntry[],
   neighbours: { newer: string | null; older: string | null } = { newer: null, older: null },
+  known: ReadonlyMap<string, IncidentInfo> = new Map(),
 ): string {
   const a = v.alert;
   const t = a.transaction;
@@ -238,10 +240,10 @@ ${a.reasons.map((r) => `<tr><td>${esc(r.code)}</td><td>${esc(r.points)}</td><td>
 <h2>Transaction</h2><dl><dt>Merchant</dt><dd>${esc(t.merchantName ?? '')} (${esc(t.merchantId)})</dd><dt>MCC</dt><dd>${esc(t.mcc)}</dd>
 <dt>Country</dt><dd>${esc(t.merchantCountry)}</dd><dt>Channel</dt><dd>${esc(t.channel)}</dd><dt>3DS</dt><dd>${esc(t.threeDs ?? '—')}</dd>
 <dt>CVV</dt><dd>${esc(t.cvvResult ?? '—')}</dd><dt>Amount</dt><dd>${esc(formatAmount(t.amountMinor, t.currency))}</dd></dl>
-<h2>Incidents</h2><ul>${a.incidents
+<h2>Incidents</h2><ul id="incident-list">${a.incidents
       .map(
         (i) =>
-          `<li><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a> — ${esc(i.compromiseType)}, exposed ${esc(i.exposureStart ?? '?')} to ${esc(i.exposureEnd ?? '?')}: ${esc(i.dataExposed.join(', '))}</li>`,
+          `<li><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a> — ${esc(i.compromiseType)}, exposed ${esc(i.exposureStart ?? '?')} to ${esc(i.exposureEnd ?? '?')}: ${esc(i.dataExposed.join(', '))}; source: ${esc(known.get(i.incidentId)?.source ?? 'unknown')}</li>`,
       )
       .join('')}</ul>
 <h2>Card timeline</h2><ol id="timeline">${timeline
@@ -263,15 +265,19 @@ function duration(ms: number | null): string {
   return `${ms < 0 ? '-' : ''}${days} d ${hours} h`;
 }
 
-export function incidentsPage(user: PageUser, incidents: readonly IncidentStats[]): string {
+export function incidentsPage(
+  user: PageUser,
+  incidents: readonly IncidentStats[],
+  known: ReadonlyMap<string, IncidentInfo> = new Map(),
+): string {
   return layout(
     'Incidents',
     user,
-    `<h1>Incidents</h1><table id="incidents"><thead><tr><th>Incident</th><th>Cards alerted</th><th>Alerts</th>${SEVERITIES.map((s) => `<th>${s}</th>`).join('')}<th>Confirmed share</th><th>Reasons by confirmations</th><th>Exposure end to first alert</th>${user.role === 'analyst' ? '<th>Bulk</th>' : ''}</tr></thead><tbody>
+    `<h1>Incidents</h1><table id="incidents"><thead><tr><th>Incident</th><th>Source</th><th>Cards watched</th><th>Cards alerted</th><th>Alerts</th>${SEVERITIES.map((s) => `<th>${s}</th>`).join('')}<th>Confirmed share</th><th>Reasons by confirmations</th><th>Exposure end to first alert</th>${user.role === 'analyst' ? '<th>Bulk</th>' : ''}</tr></thead><tbody>
 ${incidents
   .map(
     (i) =>
-      `<tr><td><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a></td><td>${i.cards}</td><td>${i.alerts}</td>${SEVERITIES.map((s) => `<td>${i.bySeverity[s]}</td>`).join('')}<td>${i.dispositioned === 0 ? '—' : `${Math.round((100 * i.confirmed) / i.dispositioned)}% of ${i.dispositioned}`}</td><td>${esc(
+      `<tr><td><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a></td><td>${esc(known.get(i.incidentId)?.source ?? 'unknown')}</td><td>${known.get(i.incidentId)?.watchedCards ?? 'unknown'}</td><td>${i.cards}</td><td>${i.alerts}</td>${SEVERITIES.map((s) => `<td>${i.bySeverity[s]}</td>`).join('')}<td>${i.dispositioned === 0 ? '—' : `${Math.round((100 * i.confirmed) / i.dispositioned)}% of ${i.dispositioned}`}</td><td>${esc(
         i.confirmedReasons
           .slice(0, 5)
           .map((r) => `${r.code} ${r.confirmed}`)

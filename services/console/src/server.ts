@@ -17,6 +17,7 @@ import {
 } from '@leakwatch/contracts';
 import type { Logger } from '@leakwatch/logger';
 import type { AuditLog } from './audit.js';
+import type { IncidentInfo } from './incidents.js';
 import {
   detailPage,
   feedPage,
@@ -34,6 +35,8 @@ export interface ConsoleServerOptions {
   view: AlertView;
   users: ReadonlyMap<string, ConsoleUser>;
   audit: AuditLog;
+  /** Each incident's source and watched-card count, from the watch list. */
+  incidents: { info(): Promise<ReadonlyMap<string, IncidentInfo>> };
   logger: Logger;
   /** Sessions and sign-in counters, in Redis (shared by instances, kept over restarts). */
   sessions: SessionStore;
@@ -385,7 +388,12 @@ export function createConsoleServer(options: ConsoleServerOptions): {
           view.histogram(Date.now(), 3_600_000, 24),
         ),
       );
-    if (path === '/incidents') return html(res, 200, incidentsPage(pageUser(session), view.incidentStats()));
+    if (path === '/incidents')
+      return html(
+        res,
+        200,
+        incidentsPage(pageUser(session), view.incidentStats(), await options.incidents.info()),
+      );
     const page = /^\/alerts\/([^/]+)$/.exec(path);
     if (page) {
       const id = decodeURIComponent(page[1]!);
@@ -408,6 +416,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
           view.cardTimeline(v.alert.card.fingerprint),
           await audit.entries(id),
           neighbours,
+          await options.incidents.info(),
         ),
       );
     }
