@@ -9,6 +9,7 @@ import { collectMessages, integrationTest as it } from '@leakwatch/testing';
 import { describe, expect, vi } from 'vitest';
 import {
   ANALYST,
+  createConsoleTopics,
   ConsoleClient,
   startTestConsole,
   testAlert,
@@ -33,11 +34,7 @@ describe('console API', () => {
     redisPrefix,
     kafka,
   }) => {
-    const [alerts, dispositions] = await createTopics([
-      { name: 'card.alerts' },
-      { name: 'card.alert-dispositions', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ]);
-    const topics = { alerts: alerts!, dispositions: dispositions! };
+    const topics = await createConsoleTopics(createTopics);
     const registry = createSchemaRegistry({ url: endpoints.schemaRegistryUrl, clientId: 'console-test' });
     const encoder = await createAlertEncoder({ registry, subject: valueSubject(topics.alerts) });
     const produced: SuspiciousChargeAlert[] = [];

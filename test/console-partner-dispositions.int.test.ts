@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, vi } from 'vitest';
 import {
   ANALYST,
+  createConsoleTopics,
   ConsoleClient,
   startTestConsole,
   testAlert,
@@ -40,11 +41,7 @@ describe('console: dispositions issuers post through the dispatcher', () => {
     groupId,
     testId,
   }) => {
-    const [alertsTopic, dispositionsTopic] = await createTopics([
-      { name: 'card.alerts' },
-      { name: 'card.alert-dispositions', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ]);
-    const topics = { alerts: alertsTopic!, dispositions: dispositionsTopic! };
+    const topics = await createConsoleTopics(createTopics);
     const partnerId = `sakura-${testId.slice(-8)}`;
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
 

@@ -2,7 +2,13 @@ import { createAlertEncoder, createSchemaRegistry, SEVERITIES, valueSubject } fr
 import { integrationTest as it } from '@leakwatch/testing';
 import { chromium } from 'playwright-core';
 import { describe, expect, vi } from 'vitest';
-import { ANALYST, startTestConsole, testAlert, writeUsersFile } from './support/console-harness.js';
+import {
+  ANALYST,
+  createConsoleTopics,
+  startTestConsole,
+  testAlert,
+  writeUsersFile,
+} from './support/console-harness.js';
 
 /*
  * The console with 100,000 alerts retained: it rebuilds the view from Kafka, the browser renders
@@ -36,11 +42,7 @@ describe('console at 100,000 alerts', () => {
     redisPrefix,
     kafka,
   }) => {
-    const [alerts, dispositions] = await createTopics([
-      { name: 'card.alerts', numPartitions: 6 },
-      { name: 'card.alert-dispositions', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ]);
-    const topics = { alerts: alerts!, dispositions: dispositions! };
+    const topics = await createConsoleTopics(createTopics, 6);
     const registry = createSchemaRegistry({ url: endpoints.schemaRegistryUrl, clientId: 'console-scale' });
     const encoder = await createAlertEncoder({ registry, subject: valueSubject(topics.alerts) });
     const producer = kafka.producer();
