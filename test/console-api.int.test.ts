@@ -9,6 +9,7 @@ import { collectMessages, integrationTest as it } from '@leakwatch/testing';
 import { describe, expect, vi } from 'vitest';
 import {
   ANALYST,
+  createConsoleTopics,
   ConsoleClient,
   startTestConsole,
   testAlert,
@@ -33,11 +34,7 @@ describe('console API', () => {
     redisPrefix,
     kafka,
   }) => {
-    const [alerts, dispositions] = await createTopics([
-      { name: 'card.alerts' },
-      { name: 'card.alert-dispositions', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    ]);
-    const topics = { alerts: alerts!, dispositions: dispositions! };
+    const topics = await createConsoleTopics(createTopics);
     const registry = createSchemaRegistry({ url: endpoints.schemaRegistryUrl, clientId: 'console-test' });
     const encoder = await createAlertEncoder({ registry, subject: valueSubject(topics.alerts) });
     const produced: SuspiciousChargeAlert[] = [];
@@ -139,8 +136,9 @@ describe('console API', () => {
 
       await handle.close();
       handle = await startTestConsole(run);
-      const again = new ConsoleClient(`http://127.0.0.1:${handle.port}`);
-      await again.signIn(ANALYST);
+      // Sessions are in Redis: the analyst's cookie from before the restart still works.
+      const again = analyst.at(`http://127.0.0.1:${handle.port}`);
+      expect((await again.request('/api/alerts?pageSize=1')).status).toBe(200);
       await vi.waitFor(async () => {
         const detail = (await (await again.request(`/api/alerts/${target.alertId}`)).json()) as {
           disposition: { disposition: string; by: string } | null;
@@ -157,13 +155,34 @@ describe('console API', () => {
         ]);
       }, WAIT);
       expect(handle.view.size).toBe(30);
-      // A second instance at the same time shows the same state.
+      // A second instance at the same time shows the same state, to the same session.
       const second = await startTestConsole(run);
       try {
         expect(second.view.size).toBe(30);
         expect(second.view.get(target.alertId)?.disposition).toEqual(
           handle.view.get(target.alertId)?.disposition,
         );
+        const onSecond = analyst.at(`http://127.0.0.1:${second.port}`);
+        const other = produced[4]!.alertId;
+        const write = await onSecond.postJson(`/api/alerts/${other}/disposition`, {
+          disposition: 'UNDER_REVIEW',
+          note: null,
+        });
+        expect(write.status).toBe(200);
+        await vi.waitFor(
+          () => expect(handle.view.get(other)?.disposition?.disposition).toBe('UNDER_REVIEW'),
+          WAIT,
+        );
+        // Signing out on one instance ends the session on both, even for a kept copy of the cookie.
+        const kept = analyst.at(`http://127.0.0.1:${handle.port}`);
+        const signOut = await onSecond.request('/signout', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ _csrf: onSecond.csrf }).toString(),
+        });
+        expect(signOut.status).toBe(303);
+        expect((await kept.request('/api/alerts')).status).toBe(401);
+        expect((await kept.request('/feed')).status).toBe(303);
       } finally {
         await second.close();
       }

@@ -147,7 +147,7 @@ describe('console in a browser', () => {
       // 2. An authorization on a watched card: its alert appears live, no reload.
       const producedAt = performance.now();
       await produce(`e2e-1-${testId}`, 0);
-      const row = page.locator('#feed tbody tr').first();
+      const row = page.locator('#feed tbody tr[data-alert-id]').first();
       await row.waitFor({ timeout: 30_000 });
       const liveMs = performance.now() - producedAt;
       const alertId = (await row.getAttribute('data-alert-id'))!;
@@ -156,6 +156,7 @@ describe('console in a browser', () => {
 
       // 3. Open it, check the reasons, mark CONFIRMED_FRAUD with a note.
       await Promise.all([page.waitForURL(`${base}/alerts/${alertId}`), row.locator('a').click()]);
+      expect(await page.locator('#incident-list').textContent()).toContain('source: integration test');
       const reasons = await page.locator('#reasons tbody tr').allTextContents();
       const apiDetail = consoleHandle.view.get(alertId)!;
       expect(reasons.length).toBe(apiDetail.alert.reasons.length);
@@ -207,6 +208,10 @@ describe('console in a browser', () => {
         WAIT,
       );
       await page.goto(`${base}/incidents`);
+      // the watch list's own figures: the incident's source and its 4 watched cards
+      const incidentRow = page.locator(`#incidents tbody tr:has(a[href="/feed?incident=inc-${testId}"])`);
+      const cells = await incidentRow.locator('td').allTextContents();
+      expect(cells.slice(1, 4)).toEqual(['integration test', '4', '1']);
       await page.screenshot({ path: new URL('console-incidents.png', IMAGES).pathname, fullPage: true });
 
       // 6. A viewer: no triage buttons, and the API refuses.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { hashPassword, loadEnv, startConsole, type ConsoleHandle } from '@leakwatch/console-service';
 import { exampleAlert, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import { silentLogger } from '@leakwatch/logger';
-import type { StackEndpoints } from '@leakwatch/testing';
+import type { IntegrationFixtures, StackEndpoints } from '@leakwatch/testing';
 
 export const ANALYST = { username: 'ana', password: 'analyst-pass-1' };
 export const VIEWER = { username: 'vic', password: 'viewer-pass-1' };
@@ -33,6 +33,18 @@ export interface ConsoleRun {
   usersFile: string;
   topics: { alerts: string; dispositions: string };
   redisPrefix: string;
+}
+
+/** Fresh alerts and (compacted) dispositions topics, deleted by the fixture after the test. */
+export async function createConsoleTopics(
+  createTopics: IntegrationFixtures['createTopics'],
+  alertPartitions?: number,
+): Promise<ConsoleRun['topics']> {
+  const [alerts, dispositions] = await createTopics([
+    { name: 'card.alerts', ...(alertPartitions ? { numPartitions: alertPartitions } : {}) },
+    { name: 'card.alert-dispositions', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+  ]);
+  return { alerts: alerts!, dispositions: dispositions! };
 }
 
 export async function startTestConsole(run: ConsoleRun): Promise<ConsoleHandle> {
@@ -73,9 +85,17 @@ export function testAlert(
 
 /** A browser-like HTTP client with a cookie jar, for the API tests. */
 export class ConsoleClient {
-  private readonly cookies = new Map<string, string>();
+  private cookies = new Map<string, string>();
   csrf = '';
   constructor(private readonly base: string) {}
+
+  /** A copy of this browser (its cookies and CSRF token) talking to `base`, another instance. */
+  at(base: string): ConsoleClient {
+    const other = new ConsoleClient(base);
+    other.cookies = new Map(this.cookies);
+    other.csrf = this.csrf;
+    return other;
+  }
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);

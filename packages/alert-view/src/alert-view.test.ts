@@ -29,6 +29,25 @@ describe('AlertView', () => {
     expect(view.get('alt-1')?.disposition?.disposition).toBe('CARD_REISSUED');
   });
 
+  it("keeps the latest disposition's origin, in get, query and the card timeline", () => {
+    const view = new AlertView();
+    view.applyAlert(alert(1));
+    const partner = { source: 'partner', partnerId: 'sakura' } as const;
+    view.applyDisposition(disposition('alt-1', 20, 'CONFIRMED_FRAUD'), partner);
+    expect(
+      view.applyDisposition(disposition('alt-1', 10, 'FALSE_POSITIVE'), {
+        source: 'console',
+        partnerId: null,
+      }),
+    ).toBe(false);
+    expect(view.get('alt-1')?.origin).toEqual(partner);
+    expect(view.query().items[0]?.origin).toEqual(partner);
+    const card = view.get('alt-1')!.alert.card.fingerprint;
+    expect(view.cardTimeline(card)[0]?.origin).toEqual(partner);
+    view.applyDisposition(disposition('alt-1', 30, 'UNDER_REVIEW'));
+    expect(view.get('alt-1')?.origin).toBeNull();
+  });
+
   it('keeps a disposition that arrives before its alert', () => {
     const view = new AlertView();
     view.applyDisposition(disposition('alt-1', 20, 'FALSE_POSITIVE'));

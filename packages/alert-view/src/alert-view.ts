@@ -17,10 +17,19 @@ const STATE_OF: Record<Disposition, AlertState> = {
   UNDER_REVIEW: 'under_review',
 };
 
+/** Who wrote a disposition: an analyst in the console, or an issuer through the dispatcher's intake. */
+export interface DispositionOrigin {
+  source: 'console' | 'partner';
+  /** The issuer's partnerId when `source` is `partner`. */
+  partnerId: string | null;
+}
+
 /** An alert as the console shows it: the alert (never a PAN) plus its latest disposition. */
 export interface ViewedAlert {
   alert: SuspiciousChargeAlert;
   disposition: AlertDisposition | null;
+  /** Where the latest disposition came from, when known. */
+  origin?: DispositionOrigin | null;
 }
 
 export function alertState(disposition: AlertDisposition | null): AlertState {
@@ -84,6 +93,7 @@ function newerFirst(a: SuspiciousChargeAlert, b: SuspiciousChargeAlert): number 
 export class AlertView {
   private readonly alerts = new Map<string, SuspiciousChargeAlert>();
   private readonly dispositions = new Map<string, AlertDisposition>();
+  private readonly origins = new Map<string, DispositionOrigin>();
   private readonly byCard = new Map<string, Set<string>>();
   /** Sorted newest first; rebuilt lazily after inserts. */
   private ordered: SuspiciousChargeAlert[] = [];
@@ -113,16 +123,24 @@ export class AlertView {
    * compaction keeps the last). Returns false when an older one was ignored. A disposition may
    * arrive before its alert (two topics): it is kept and shown once the alert arrives.
    */
-  applyDisposition(disposition: AlertDisposition): boolean {
+  applyDisposition(disposition: AlertDisposition, origin?: DispositionOrigin): boolean {
     const current = this.dispositions.get(disposition.alertId);
     if (current && current.at > disposition.at) return false;
     this.dispositions.set(disposition.alertId, disposition);
+    if (origin) this.origins.set(disposition.alertId, origin);
+    else this.origins.delete(disposition.alertId);
     return true;
   }
 
   get(alertId: string): ViewedAlert | null {
     const alert = this.alerts.get(alertId);
-    return alert ? { alert, disposition: this.dispositions.get(alertId) ?? null } : null;
+    return alert
+      ? {
+          alert,
+          disposition: this.dispositions.get(alertId) ?? null,
+          origin: this.origins.get(alertId) ?? null,
+        }
+      : null;
   }
 
   disposition(alertId: string): AlertDisposition | null {
@@ -137,7 +155,11 @@ export class AlertView {
       .map((id) => this.alerts.get(id))
       .filter((a): a is SuspiciousChargeAlert => a !== undefined)
       .sort(newerFirst)
-      .map((alert) => ({ alert, disposition: this.dispositions.get(alert.alertId) ?? null }));
+      .map((alert) => ({
+        alert,
+        disposition: this.dispositions.get(alert.alertId) ?? null,
+        origin: this.origins.get(alert.alertId) ?? null,
+      }));
   }
 
   /** Filters, counts per severity (of the filtered set, ignoring the severity filter) and pages. */
@@ -165,7 +187,8 @@ export class AlertView {
       if (states && !states.has(alertState(disposition))) continue;
       counts[alert.severity]++;
       if (severities && !severities.has(alert.severity)) continue;
-      if (total >= start && items.length < pageSize) items.push({ alert, disposition });
+      if (total >= start && items.length < pageSize)
+        items.push({ alert, disposition, origin: this.origins.get(alert.alertId) ?? null });
       total++;
     }
     return { items, total, page, pageSize, counts };

@@ -6,6 +6,7 @@ export {
   type AlertQuery,
   type AlertPage,
   type ViewedAlert,
+  type DispositionOrigin,
   type SeverityCounts,
   type IncidentStats,
 } from './alert-view.js';

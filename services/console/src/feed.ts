@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { AlertView } from '@leakwatch/alert-view';
-import type { AlertDisposition, RecordDecoder, SuspiciousChargeAlert } from '@leakwatch/contracts';
+import type { AlertView, DispositionOrigin } from '@leakwatch/alert-view';
+import type {
+  AlertDisposition,
+  Disposition,
+  RecordDecoder,
+  SuspiciousChargeAlert,
+} from '@leakwatch/contracts';
+import { DISPOSITION_PARTNER_HEADER, dispositionSource } from '@leakwatch/dispositions';
 import type { Logger } from '@leakwatch/logger';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 
 export interface FeedOptions {
   kafka: Kafka;
@@ -14,6 +20,23 @@ export interface FeedOptions {
   /** A new alert or disposition after start-up (for the live stream). */
   onAlert?: (alert: SuspiciousChargeAlert) => void;
   onDisposition?: (disposition: AlertDisposition) => void;
+  /**
+   * Every issuer's disposition read, during the rebuild too (replays included: the callee must
+   * be idempotent), with the state it found before; awaited before the batch is done.
+   */
+  onPartnerDisposition?: (
+    disposition: AlertDisposition,
+    origin: DispositionOrigin,
+    before: Disposition | null,
+  ) => Promise<void>;
+}
+
+/** Who wrote a disposition message, from its headers (dispositions package). */
+function dispositionOrigin(headers: IHeaders | undefined): DispositionOrigin {
+  const source = dispositionSource(headers ?? {});
+  const raw = headers?.[DISPOSITION_PARTNER_HEADER];
+  const partnerId = (Array.isArray(raw) ? raw[0] : raw)?.toString() ?? null;
+  return { source, partnerId: source === 'partner' ? partnerId : null };
 }
 
 /**
@@ -77,14 +100,20 @@ export class AlertFeed {
           }
         } else {
           const decoded = await this.options.dispositionDecoder.decodeBatch(values);
-          for (const result of decoded) {
+          const audits: Promise<void>[] = [];
+          decoded.forEach((result, i) => {
             if (!result.ok) {
               logger.warn({ code: result.code, topic: batch.topic }, 'undecodable disposition skipped');
-              continue;
+              return;
             }
-            if (view.applyDisposition(result.value) && this.isCaughtUp)
+            const origin = dispositionOrigin(batch.messages[i]?.headers);
+            const before = view.disposition(result.value.alertId)?.disposition ?? null;
+            if (origin.source === 'partner' && this.options.onPartnerDisposition)
+              audits.push(this.options.onPartnerDisposition(result.value, origin, before));
+            if (view.applyDisposition(result.value, origin) && this.isCaughtUp)
               this.options.onDisposition?.(result.value);
-          }
+          });
+          await Promise.all(audits);
         }
         const last = batch.messages.at(-1);
         const key = `${batch.topic}/${batch.partition}`;

@@ -25,7 +25,9 @@ import { Counter, Gauge } from 'prom-client';
 import { AuditLog } from './audit.js';
 import { loadEnv, type ConsoleConfig } from './env.js';
 import { AlertFeed } from './feed.js';
+import { IncidentDirectory } from './incidents.js';
 import { createConsoleServer, streamAlert } from './server.js';
+import { SessionStore } from './sessions.js';
 import { hashPassword, loadUsers } from './users.js';
 
 export interface ConsoleHandle {
@@ -112,6 +114,7 @@ export async function startConsole(
     onAlert: (alert) => broadcast('alert', streamAlert(alert)),
     onDisposition: (d) =>
       broadcast('disposition', { alertId: d.alertId, disposition: d.disposition, by: d.by, at: d.at }),
+    onPartnerDisposition: (d, origin, before) => audit.recordPartnerDisposition(d, origin, before),
   });
 
   const publishDisposition = async (
@@ -132,15 +135,22 @@ export async function startConsole(
         },
       ],
     });
-    view.applyDisposition(record);
+    view.applyDisposition(record, { source: 'console', partnerId: null });
     dispositionsTotal.inc({ disposition, source: 'console' });
   };
 
+  const incidents = new IncidentDirectory(redis, env.LEAKWATCH_REDIS_KEY_PREFIX, logger);
   const web = createConsoleServer({
     view,
     users,
     audit,
+    incidents,
     logger: logger.child({ component: 'web' }),
+    sessions: new SessionStore(
+      redis,
+      env.LEAKWATCH_REDIS_KEY_PREFIX,
+      env.LEAKWATCH_CONSOLE_SESSION_TTL_MINUTES * 60_000,
+    ),
     secureCookies: env.LEAKWATCH_CONSOLE_SECURE_COOKIES,
     sessionTtlMs: env.LEAKWATCH_CONSOLE_SESSION_TTL_MINUTES * 60_000,
     publishDisposition,
@@ -183,6 +193,7 @@ export async function startConsole(
         await new Promise<void>((resolve) => web.server.close(() => resolve()));
         await feed.close();
         await producer.disconnect();
+        await incidents.close();
         await redis.quit().catch(() => redis.disconnect());
         await ops.close();
       })();

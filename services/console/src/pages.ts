@@ -1,6 +1,13 @@
-import { alertState, type AlertPage, type IncidentStats, type ViewedAlert } from '@leakwatch/alert-view';
+import {
+  alertState,
+  type AlertPage,
+  type DispositionOrigin,
+  type IncidentStats,
+  type ViewedAlert,
+} from '@leakwatch/alert-view';
 import { SEVERITIES, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import type { AuditEntry } from './audit.js';
+import type { IncidentInfo } from './incidents.js';
 
 /** Escapes text for HTML content and attribute values. */
 function esc(value: string | number | boolean | null | undefined): string {
@@ -70,18 +77,62 @@ export function signInPage(csrf: string, error: string | null): string {
   );
 }
 
-function alertRow(v: ViewedAlert): string {
+/** One feed row, as the page, the `/api/feed` pages and the SSE stream carry it: display text only, no PAN. */
+export interface FeedRow {
+  alertId: string;
+  detectedAt: number;
+  severity: string;
+  score: number;
+  maskedCard: string;
+  partnerId: string;
+  merchant: string;
+  country: string;
+  amount: string;
+  reasons: string[];
+  /** The state's label, and who set the disposition (null while open). */
+  state: string;
+  by: string | null;
+}
+
+export function feedRow(v: ViewedAlert): FeedRow {
   const a = v.alert;
-  const state = alertState(v.disposition);
-  return `<tr data-alert-id="${esc(a.alertId)}" tabindex="0">
-<td>${esc(new Date(a.detectedAt).toISOString())}</td>
-<td><span class="sev sev-${esc(a.severity)}">${esc(a.severity)}</span> ${esc(a.score)}</td>
-<td><a href="/alerts/${encodeURIComponent(a.alertId)}">${esc(maskedCard(a))}</a></td>
-<td>${esc(a.partnerId)}</td>
-<td>${esc(a.transaction.merchantName ?? a.transaction.merchantId)} (${esc(a.transaction.merchantCountry)})</td>
-<td>${esc(formatAmount(a.transaction.amountMinor, a.transaction.currency))}</td>
-<td>${esc(a.reasons.map((r) => r.code).join(', '))}</td>
-<td class="state">${esc(STATE_LABEL[state])}</td></tr>`;
+  return {
+    alertId: a.alertId,
+    detectedAt: a.detectedAt,
+    severity: a.severity,
+    score: a.score,
+    maskedCard: maskedCard(a),
+    partnerId: a.partnerId,
+    merchant: a.transaction.merchantName ?? a.transaction.merchantId,
+    country: a.transaction.merchantCountry,
+    amount: formatAmount(a.transaction.amountMinor, a.transaction.currency),
+    reasons: a.reasons.map((r) => r.code),
+    state: STATE_LABEL[alertState(v.disposition)]!,
+    by: v.disposition ? who(v.disposition.by, originPartner(v.origin)) : null,
+  };
+}
+
+/** Who set a disposition: the analyst, or the issuer's user and the issuer. */
+function who(by: string, partnerId: string | null | undefined): string {
+  return partnerId ? `${by}, partner ${partnerId}` : by;
+}
+
+/** The state cell's text: the label, and who set it. public/app.js builds the same. */
+function stateText(row: FeedRow): string {
+  return row.by === null ? row.state : `${row.state} (${row.by})`;
+}
+
+/** A row at `index` of the whole filtered list (aria-rowindex counts the header row as 1). */
+function alertRow(row: FeedRow, index: number): string {
+  return `<tr data-alert-id="${esc(row.alertId)}" data-index="${index}" aria-rowindex="${index + 2}" tabindex="${index === 0 ? 0 : -1}">
+<td>${esc(new Date(row.detectedAt).toISOString())}</td>
+<td><span class="sev sev-${esc(row.severity)}">${esc(row.severity)}</span> ${esc(row.score)}</td>
+<td><a href="/alerts/${encodeURIComponent(row.alertId)}">${esc(row.maskedCard)}</a></td>
+<td>${esc(row.partnerId)}</td>
+<td>${esc(row.merchant)} (${esc(row.country)})</td>
+<td>${esc(row.amount)}</td>
+<td>${esc(row.reasons.join(', '))}</td>
+<td class="state">${esc(stateText(row))}</td></tr>`;
 }
 
 export function feedPage(
@@ -112,6 +163,8 @@ export function feedPage(
   const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
   const csv = new URLSearchParams(query);
   csv.delete('page');
+  const offset = page.page * page.pageSize;
+  const live = page.page === 0 && [...query].every(([k, v]) => k === 'page' || v === '');
   return layout(
     'Feed',
     user,
@@ -128,15 +181,22 @@ export function feedPage(
 <label>To <input name="to" type="datetime-local" value="${val('to')}"></label>
 <button type="submit">Filter</button> <a href="/feed">Clear</a> <a href="/api/alerts.csv?${esc(csv.toString())}">Export CSV</a></form>
 <ul class="counts" aria-label="Alerts per severity">${counts}</ul>${chart}
-<p><span id="total">${page.total}</span> alerts · page ${page.page + 1} of ${pages}
+<p><span id="total">${page.total}</span> alerts<span class="pager"> · page ${page.page + 1} of ${pages}
 ${page.page > 0 ? `<a href="/feed?${qs(page.page - 1)}">Previous</a>` : ''}
-${page.page + 1 < pages ? `<a href="/feed?${qs(page.page + 1)}">Next</a>` : ''}
+${page.page + 1 < pages ? `<a href="/feed?${qs(page.page + 1)}">Next</a>` : ''}</span>
 <span id="live" aria-live="polite"></span></p>
-<p class="hint">Keys: j/k move, Enter opens.</p>
-<table id="feed" data-live="${page.page === 0 && [...query.keys()].every((k) => k === 'page') ? 'on' : 'off'}">
-<thead><tr><th>Detected</th><th>Severity</th><th>Card</th><th>Partner</th><th>Merchant</th><th>Amount</th><th>Reasons</th><th>State</th></tr></thead>
-<tbody>${page.items.map(alertRow).join('')}</tbody></table>`,
+<p class="hint" id="feed-keys">Keys: j/k (or arrows) move, Enter opens${user.role === 'analyst' ? '; c confirmed fraud, f false positive, u under review, r card reissued' : ''}.</p>
+<div id="feed-scroll" class="feed-scroll">
+<table id="feed" aria-describedby="feed-keys" aria-rowcount="${page.total + 1}" data-total="${page.total}" data-offset="${offset}" data-query="${esc(csv.toString())}" data-live="${live ? 'on' : 'off'}">
+<colgroup><col class="c-time"><col class="c-sev"><col class="c-card"><col class="c-partner"><col class="c-merchant"><col class="c-amount"><col class="c-reasons"><col class="c-state"></colgroup>
+<thead><tr aria-rowindex="1"><th>Detected</th><th>Severity</th><th>Card</th><th>Partner</th><th>Merchant</th><th>Amount</th><th>Reasons</th><th>State</th></tr></thead>
+<tbody>${page.items.map((v, i) => alertRow(feedRow(v), offset + i)).join('')}</tbody></table></div>
+<p id="feed-status" class="hint" role="status"></p>`,
   );
+}
+
+function originPartner(origin: DispositionOrigin | null | undefined): string | null {
+  return origin?.source === 'partner' ? origin.partnerId : null;
 }
 
 export function detailPage(
@@ -145,6 +205,7 @@ export function detailPage(
   timeline: readonly ViewedAlert[],
   audit: readonly AuditEntry[],
   neighbours: { newer: string | null; older: string | null } = { newer: null, older: null },
+  known: ReadonlyMap<string, IncidentInfo> = new Map(),
 ): string {
   const a = v.alert;
   const t = a.transaction;
@@ -168,7 +229,7 @@ export function detailPage(
 <h1>Alert <code id="alert-id">${esc(a.alertId)}</code></h1>
 <p><span class="sev sev-${esc(a.severity)}">${esc(a.severity)}</span> score ${esc(a.score)} · ${esc(a.recommendedAction)}
 · state: <strong id="state">${esc(STATE_LABEL[state])}</strong>
-${v.disposition ? ` by <span id="disposition-by">${esc(v.disposition.by)}</span> at ${esc(new Date(v.disposition.at).toISOString())}${v.disposition.note ? ` — <q id="disposition-note">${esc(v.disposition.note)}</q>` : ''}` : ''}</p>
+${v.disposition ? ` by <span id="disposition-by">${esc(who(v.disposition.by, originPartner(v.origin)))}</span> at ${esc(new Date(v.disposition.at).toISOString())}${v.disposition.note ? ` — <q id="disposition-note">${esc(v.disposition.note)}</q>` : ''}` : ''}</p>
 <dl class="card"><dt>Card</dt><dd id="masked-card">${esc(maskedCard(a))}</dd><dt>Scheme</dt><dd>${esc(a.card.scheme)}</dd>
 <dt>Expiry matches leak</dt><dd>${a.card.expiryMatchesLeak === null ? 'unknown' : a.card.expiryMatchesLeak ? 'yes' : 'no'}</dd>
 <dt>Partner</dt><dd>${esc(a.partnerId)}</dd><dt>Detected</dt><dd>${esc(new Date(a.detectedAt).toISOString())}</dd>
@@ -179,10 +240,10 @@ ${a.reasons.map((r) => `<tr><td>${esc(r.code)}</td><td>${esc(r.points)}</td><td>
 <h2>Transaction</h2><dl><dt>Merchant</dt><dd>${esc(t.merchantName ?? '')} (${esc(t.merchantId)})</dd><dt>MCC</dt><dd>${esc(t.mcc)}</dd>
 <dt>Country</dt><dd>${esc(t.merchantCountry)}</dd><dt>Channel</dt><dd>${esc(t.channel)}</dd><dt>3DS</dt><dd>${esc(t.threeDs ?? '—')}</dd>
 <dt>CVV</dt><dd>${esc(t.cvvResult ?? '—')}</dd><dt>Amount</dt><dd>${esc(formatAmount(t.amountMinor, t.currency))}</dd></dl>
-<h2>Incidents</h2><ul>${a.incidents
+<h2>Incidents</h2><ul id="incident-list">${a.incidents
       .map(
         (i) =>
-          `<li><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a> — ${esc(i.compromiseType)}, exposed ${esc(i.exposureStart ?? '?')} to ${esc(i.exposureEnd ?? '?')}: ${esc(i.dataExposed.join(', '))}</li>`,
+          `<li><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a> — ${esc(i.compromiseType)}, exposed ${esc(i.exposureStart ?? '?')} to ${esc(i.exposureEnd ?? '?')}: ${esc(i.dataExposed.join(', '))}; source: ${esc(known.get(i.incidentId)?.source ?? 'unknown')}</li>`,
       )
       .join('')}</ul>
 <h2>Card timeline</h2><ol id="timeline">${timeline
@@ -192,7 +253,7 @@ ${a.reasons.map((r) => `<tr><td>${esc(r.code)}</td><td>${esc(r.points)}</td><td>
       )
       .join('')}</ol>
 <h2>Audit</h2><table id="audit"><thead><tr><th>When</th><th>Who</th><th>What</th><th>Before</th><th>After</th><th>Note</th></tr></thead><tbody>
-${audit.map((e) => `<tr><td>${esc(new Date(e.at).toISOString())}</td><td>${esc(e.by)}</td><td>${esc(e.action)}</td><td>${esc(e.before ?? '—')}</td><td>${esc(e.after ?? '—')}</td><td>${esc(e.note ?? '')}</td></tr>`).join('')}
+${audit.map((e) => `<tr><td>${esc(new Date(e.at).toISOString())}</td><td>${esc(who(e.by, e.partnerId))}</td><td>${esc(e.action)}</td><td>${esc(e.before ?? '—')}</td><td>${esc(e.after ?? '—')}</td><td>${esc(e.note ?? '')}</td></tr>`).join('')}
 </tbody></table>`,
   );
 }
@@ -204,15 +265,19 @@ function duration(ms: number | null): string {
   return `${ms < 0 ? '-' : ''}${days} d ${hours} h`;
 }
 
-export function incidentsPage(user: PageUser, incidents: readonly IncidentStats[]): string {
+export function incidentsPage(
+  user: PageUser,
+  incidents: readonly IncidentStats[],
+  known: ReadonlyMap<string, IncidentInfo> = new Map(),
+): string {
   return layout(
     'Incidents',
     user,
-    `<h1>Incidents</h1><table id="incidents"><thead><tr><th>Incident</th><th>Cards alerted</th><th>Alerts</th>${SEVERITIES.map((s) => `<th>${s}</th>`).join('')}<th>Confirmed share</th><th>Reasons by confirmations</th><th>Exposure end to first alert</th>${user.role === 'analyst' ? '<th>Bulk</th>' : ''}</tr></thead><tbody>
+    `<h1>Incidents</h1><table id="incidents"><thead><tr><th>Incident</th><th>Source</th><th>Cards watched</th><th>Cards alerted</th><th>Alerts</th>${SEVERITIES.map((s) => `<th>${s}</th>`).join('')}<th>Confirmed share</th><th>Reasons by confirmations</th><th>Exposure end to first alert</th>${user.role === 'analyst' ? '<th>Bulk</th>' : ''}</tr></thead><tbody>
 ${incidents
   .map(
     (i) =>
-      `<tr><td><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a></td><td>${i.cards}</td><td>${i.alerts}</td>${SEVERITIES.map((s) => `<td>${i.bySeverity[s]}</td>`).join('')}<td>${i.dispositioned === 0 ? '—' : `${Math.round((100 * i.confirmed) / i.dispositioned)}% of ${i.dispositioned}`}</td><td>${esc(
+      `<tr><td><a href="/feed?incident=${encodeURIComponent(i.incidentId)}">${esc(i.incidentId)}</a></td><td>${esc(known.get(i.incidentId)?.source ?? 'unknown')}</td><td>${known.get(i.incidentId)?.watchedCards ?? 'unknown'}</td><td>${i.cards}</td><td>${i.alerts}</td>${SEVERITIES.map((s) => `<td>${i.bySeverity[s]}</td>`).join('')}<td>${i.dispositioned === 0 ? '—' : `${Math.round((100 * i.confirmed) / i.dispositioned)}% of ${i.dispositioned}`}</td><td>${esc(
         i.confirmedReasons
           .slice(0, 5)
           .map((r) => `${r.code} ${r.confirmed}`)

@@ -17,22 +17,29 @@ import {
 } from '@leakwatch/contracts';
 import type { Logger } from '@leakwatch/logger';
 import type { AuditLog } from './audit.js';
+import type { IncidentInfo } from './incidents.js';
 import {
   detailPage,
   feedPage,
+  feedRow,
   formatAmount,
   incidentsPage,
   maskedCard,
   signInPage,
   type PageUser,
 } from './pages.js';
+import type { Session, SessionStore } from './sessions.js';
 import { verifyPassword, type ConsoleUser } from './users.js';
 
 export interface ConsoleServerOptions {
   view: AlertView;
   users: ReadonlyMap<string, ConsoleUser>;
   audit: AuditLog;
+  /** Each incident's source and watched-card count, from the watch list. */
+  incidents: { info(): Promise<ReadonlyMap<string, IncidentInfo>> };
   logger: Logger;
+  /** Sessions and sign-in counters, in Redis (shared by instances, kept over restarts). */
+  sessions: SessionStore;
   secureCookies: boolean;
   sessionTtlMs: number;
   /** Writes a disposition to Kafka (and the view); resolves once Kafka acknowledged it. */
@@ -42,13 +49,6 @@ export interface ConsoleServerOptions {
     by: string,
     note: string | null,
   ) => Promise<void>;
-}
-
-interface Session {
-  username: string;
-  role: ConsoleUser['role'];
-  csrf: string;
-  expiresAt: number;
 }
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -90,7 +90,12 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
 
 /** What the API returns for an alert: the alert itself carries bin + last4 only, never a PAN. */
 function alertJson(v: ViewedAlert) {
-  return { ...v.alert, maskedCard: maskedCard(v.alert), disposition: v.disposition };
+  return {
+    ...v.alert,
+    maskedCard: maskedCard(v.alert),
+    disposition: v.disposition,
+    dispositionOrigin: v.origin ?? null,
+  };
 }
 
 function parseTime(value: string | null): number | undefined {
@@ -134,17 +139,14 @@ function csvCell(value: string | number | null | undefined): string {
 
 /**
  * The console's web server on plain node:http: server-rendered pages, one static script and
- * stylesheet, a JSON API and an SSE stream. Sessions live in memory (signing in again after a
- * restart is the price of not storing session secrets).
+ * stylesheet, a JSON API and an SSE stream. Sessions live in Redis (see SessionStore).
  */
 export function createConsoleServer(options: ConsoleServerOptions): {
   server: Server;
   broadcast: (event: string, data: unknown) => void;
   closeStreams: () => void;
 } {
-  const { view, users, audit, logger } = options;
-  const sessions = new Map<string, Session>();
-  const attempts = new Map<string, number[]>();
+  const { view, users, audit, logger, sessions } = options;
   const streams = new Set<ServerResponse>();
   const staticDir = new URL('../public/', import.meta.url);
 
@@ -174,33 +176,17 @@ export function createConsoleServer(options: ConsoleServerOptions): {
     res.end();
   };
 
-  function sessionOf(req: IncomingMessage): Session | null {
+  /** The request's session; the role is the users file's current one (a removed user is out). */
+  async function sessionOf(req: IncomingMessage): Promise<Session | null> {
     const id = parseCookies(req.headers.cookie).get('lw_session');
     if (!id) return null;
-    const session = sessions.get(id);
-    if (!session) return null;
-    if (session.expiresAt < Date.now()) {
-      sessions.delete(id);
-      return null;
-    }
-    return session;
+    const session = await sessions.get(id);
+    const user = session ? users.get(session.username) : undefined;
+    return session && user ? { ...session, role: user.role } : null;
   }
 
   function pageUser(s: Session): PageUser {
     return { username: s.username, role: s.role, csrf: s.csrf };
-  }
-
-  function rateLimited(key: string): boolean {
-    const now = Date.now();
-    // Bounded memory under a spray of made-up usernames: drop windows that have passed.
-    if (attempts.size > 10_000) {
-      for (const [k, times] of attempts)
-        if (now - (times.at(-1) ?? 0) >= SIGN_IN_WINDOW_MS) attempts.delete(k);
-    }
-    const recent = (attempts.get(key) ?? []).filter((t) => now - t < SIGN_IN_WINDOW_MS);
-    recent.push(now);
-    attempts.set(key, recent);
-    return recent.length > SIGN_IN_LIMIT;
   }
 
   async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -213,7 +199,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
     const username = form.get('username') ?? '';
     const password = form.get('password') ?? '';
     const ip = req.socket.remoteAddress ?? '?';
-    if (rateLimited(`${username}|${ip}`)) {
+    if ((await sessions.countAttempt(`${username}|${ip}`, SIGN_IN_WINDOW_MS)) > SIGN_IN_LIMIT) {
       logger.warn({ username, ip }, 'sign-in rate limited');
       html(res, 429, signInPage(preCsrf, 'Too many attempts; wait a minute.'), { 'retry-after': '60' });
       return;
@@ -225,14 +211,8 @@ export function createConsoleServer(options: ConsoleServerOptions): {
       html(res, 401, signInPage(preCsrf, 'Wrong username or password.'));
       return;
     }
-    attempts.delete(`${username}|${ip}`);
-    const id = randomBytes(32).toString('base64url');
-    sessions.set(id, {
-      username: user.username,
-      role: user.role,
-      csrf: randomBytes(32).toString('base64url'),
-      expiresAt: Date.now() + options.sessionTtlMs,
-    });
+    await sessions.clearAttempts(`${username}|${ip}`);
+    const id = await sessions.create(user);
     logger.info({ username, role: user.role }, 'signed in');
     redirect(res, '/feed', {
       'set-cookie': [
@@ -369,7 +349,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
     }
     if (method === 'POST' && path === '/signin') return signIn(req, res);
 
-    const session = sessionOf(req);
+    const session = await sessionOf(req);
     if (!session) {
       if (path.startsWith('/api/')) return json(res, 401, { error: 'sign_in_required' });
       if (method === 'GET' && path === '/') return signInForm(res, req);
@@ -382,7 +362,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
       if (path === '/signout') token = new URLSearchParams(await readBody(req)).get('_csrf');
       if (token !== session.csrf) return json(res, 403, { error: 'csrf_token_invalid' });
       if (path === '/signout') {
-        for (const [id, s] of sessions) if (s === session) sessions.delete(id);
+        await sessions.delete(parseCookies(req.headers.cookie).get('lw_session') ?? '');
         return redirect(res, '/', { 'set-cookie': cookie('lw_session', '', 0) });
       }
       if (session.role !== 'analyst') return json(res, 403, { error: 'analyst_role_required' });
@@ -408,7 +388,12 @@ export function createConsoleServer(options: ConsoleServerOptions): {
           view.histogram(Date.now(), 3_600_000, 24),
         ),
       );
-    if (path === '/incidents') return html(res, 200, incidentsPage(pageUser(session), view.incidentStats()));
+    if (path === '/incidents')
+      return html(
+        res,
+        200,
+        incidentsPage(pageUser(session), view.incidentStats(), await options.incidents.info()),
+      );
     const page = /^\/alerts\/([^/]+)$/.exec(path);
     if (page) {
       const id = decodeURIComponent(page[1]!);
@@ -431,6 +416,7 @@ export function createConsoleServer(options: ConsoleServerOptions): {
           view.cardTimeline(v.alert.card.fingerprint),
           await audit.entries(id),
           neighbours,
+          await options.incidents.info(),
         ),
       );
     }
@@ -438,6 +424,11 @@ export function createConsoleServer(options: ConsoleServerOptions): {
     if (path === '/api/alerts') {
       const result = view.query(parseAlertQuery(url.searchParams));
       return json(res, 200, { ...result, items: result.items.map(alertJson) });
+    }
+    if (path === '/api/feed') {
+      // The virtualised feed's pages: the rows as displayed, nothing more.
+      const result = view.query(parseAlertQuery(url.searchParams));
+      return json(res, 200, { ...result, items: result.items.map(feedRow) });
     }
     if (path === '/api/alerts.csv') {
       const query = { ...parseAlertQuery(url.searchParams), page: 0, pageSize: Number.MAX_SAFE_INTEGER };
@@ -539,16 +530,5 @@ export function createConsoleServer(options: ConsoleServerOptions): {
 
 /** The SSE payload of a new alert: the row the feed shows. */
 export function streamAlert(alert: SuspiciousChargeAlert) {
-  return {
-    alertId: alert.alertId,
-    detectedAt: alert.detectedAt,
-    severity: alert.severity,
-    score: alert.score,
-    maskedCard: maskedCard(alert),
-    partnerId: alert.partnerId,
-    merchant: alert.transaction.merchantName ?? alert.transaction.merchantId,
-    country: alert.transaction.merchantCountry,
-    amount: formatAmount(alert.transaction.amountMinor, alert.transaction.currency),
-    reasons: alert.reasons.map((r) => r.code),
-  };
+  return feedRow({ alert, disposition: null });
 }
