@@ -80,9 +80,31 @@ export class FuseFilter {
       xorA.fill(0);
       xorB.fill(0);
       let overflow = false;
+      // Keys in order of their first cell (a counting sort on the top bits of `a`, which h0
+      // grows with), kept in the stack arrays until peeling needs them: the three cells then
+      // move forward through a window of three segments instead of jumping about the arrays,
+      // which on 10M keys makes this loop several times faster (fewer cache misses).
+      const blockBits = Math.min(
+        24,
+        Math.max(1, Math.ceil(Math.log2(layout.segmentCountLength / layout.segmentLength) + 1)),
+      );
+      const blockShift = 32 - blockBits;
+      const starts = new Uint32Array((1 << blockBits) + 1);
+      for (let i = 0; i < count; i++) {
+        const block = mixA(high[i] as number, seed) >>> blockShift;
+        starts[block + 1] = (starts[block + 1] as number) + 1;
+      }
+      for (let k = 1; k < starts.length; k++) starts[k] = (starts[k] as number) + (starts[k - 1] as number);
       for (let i = 0; i < count; i++) {
         const a = mixA(high[i] as number, seed);
-        const b = mixB(low[i] as number, a, seed);
+        const at = starts[a >>> blockShift] as number;
+        starts[a >>> blockShift] = at + 1;
+        stackA[at] = a;
+        stackB[at] = mixB(low[i] as number, a, seed);
+      }
+      for (let i = 0; i < count; i++) {
+        const a = stackA[i] as number;
+        const b = stackB[i] as number;
         positions(a, b, mixC(a, b, seed), layout, h);
         for (let s = 0; s < 3; s++) {
           const p = h[s] as number;

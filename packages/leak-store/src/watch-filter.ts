@@ -231,8 +231,11 @@ export class WatchFilter {
 
   async #sync(): Promise<void> {
     const startedAt = this.#now();
-    if (this.#needsLoad) await this.#load(startedAt);
-    else await this.#poll(startedAt);
+    if (!this.#needsLoad) return this.#poll(startedAt);
+    await this.#load(startedAt);
+    // a load of millions takes seconds: catch up at once on what was imported meanwhile, or
+    // the filter would start out stale
+    if (!this.#needsLoad) await this.#poll(this.#now());
   }
 
   /** Reads every log whole and builds the filter from them. */
