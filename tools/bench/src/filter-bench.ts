@@ -43,6 +43,11 @@ export interface WatchFilterBenchResult {
   redisCommandsDuringCleanLookups: number;
   /** Of those fingerprints, how many the filter sent to Redis. */
   cleanCandidates: number;
+  /**
+   * Commands this process's store sent meanwhile (lookups and the watch-log polls): the count
+   * that holds on a shared Redis, where INFO commandstats also counts other clients.
+   */
+  storeCommandsDuringCleanLookups: number;
 }
 
 function randomKeys(count: number): { high: Uint32Array; low: Uint32Array } {
@@ -122,6 +127,7 @@ export async function runWatchFilterBenchmark(
     const batch = 500;
     const fingerprints = Array.from({ length: batch }, () => '');
     const commandsBefore = await totalCommands(redis);
+    const sentBefore = store.redisStats.commands;
     for (let done = 0; done < cleanLookups; done += batch) {
       for (let i = 0; i < batch; i++) fingerprints[i] = randomBytes(32).toString('base64url');
       await filter.lookup(fingerprints);
@@ -131,6 +137,7 @@ export async function runWatchFilterBenchmark(
     const nodes = (redis as { isCluster?: boolean }).isCluster ? 3 : 1;
     const redisCommandsDuringCleanLookups = (await totalCommands(redis)) - commandsBefore - nodes;
     const cleanCandidates = filter.stats.positives + filter.stats.bypassed;
+    const storeCommandsDuringCleanLookups = store.redisStats.commands - sentBefore;
     log(
       `  ${cleanLookups} clean lookups: ${redisCommandsDuringCleanLookups} Redis commands, ${cleanCandidates} candidates`,
     );
@@ -173,6 +180,7 @@ export async function runWatchFilterBenchmark(
       cleanLookups,
       redisCommandsDuringCleanLookups,
       cleanCandidates,
+      storeCommandsDuringCleanLookups,
     };
   } finally {
     await store.drop();

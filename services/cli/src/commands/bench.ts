@@ -215,7 +215,7 @@ export const benchCommand: CommandHandler = {
           `| monitor start-up: read ${n(r.logBytes / 1e6)} MB of watch logs from Redis and build the 16-bit filter (wall / CPU) | ${r.loadSeconds.toFixed(2)} s / ${r.loadCpuSeconds.toFixed(2)} s | ≤ 15 s |`,
           `| memory the loaded filter keeps per watched card (its cells) | ${r.heldBytesPerCard.toFixed(2)} bytes | |`,
           `| resident growth after the load / peak during it (transient: logs read, keys, build arrays) | ${n(r.rssGrowthMb)} MB / ${n(r.peakRssMb)} MB | |`,
-          `| Redis commands (INFO commandstats) while ${n(r.cleanLookups)} clean fingerprints were looked up in batches of 500 | ${n(r.redisCommandsDuringCleanLookups)} (filter candidates: ${n(r.cleanCandidates)}) | 0 |`,
+          `| Redis commands (INFO commandstats) while ${n(r.cleanLookups)} clean fingerprints were looked up in batches of 500 | ${n(r.redisCommandsDuringCleanLookups)} (filter candidates: ${n(r.cleanCandidates)}; commands this process sent, watch-log polls included: ${n(r.storeCommandsDuringCleanLookups)}) | 0 |`,
           '',
         );
       }
