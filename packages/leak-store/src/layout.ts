@@ -125,7 +125,7 @@ export function checkLayout(layout: StoreLayout): void {
  * starts at byte 0 to 2 (bucketBits ≤ 20) and holds at least 12 bytes. Independent of the
  * bucket bits (at most the first 20), so those 64 bits are uniform within a group.
  */
-export const WATCH_LOG_FIRST_BYTE = 3;
+const WATCH_LOG_FIRST_BYTE = 3;
 
 const TAG_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -14,7 +14,7 @@ export interface WatchFilterBenchOptions {
   log: (line: string) => void;
 }
 
-export interface FilterBuildFigures {
+interface FilterBuildFigures {
   bits: 8 | 16 | 32;
   buildSeconds: number;
   /** CPU time of the build: what it costs on a quiet machine, near enough. */
