@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { LeakwatchError } from '@leakwatch/errors';
 import {
   PACKED_TAG_BYTES,
@@ -9,6 +10,7 @@ import {
 import type { Incident } from './incident.js';
 import type { IncidentRegistry } from './incident-registry.js';
 import type { StoreContext } from './store-context.js';
+import type { WatchLogChunk, WatchLogRead } from './watch-filter.js';
 import * as scripts from './store-scripts.js';
 
 /** A card to watch: its fingerprint and, when the list had an expiry, the expiry tag. */
@@ -95,6 +97,8 @@ export class CardIndex {
     const flen = ks.fieldLength;
     const max = this.#context.maxCardsPerScript;
     const commands: ReturnType<typeof scripts.addCards>[] = [];
+    // used only by a call that creates its group's watch log: a new generation of that log
+    const watchLogHeader = randomBytes(8);
     for (const run of runs) {
       for (let start = run.start; start < run.end; start += max) {
         const count = Math.min(run.end, start + max) - start;
@@ -119,6 +123,7 @@ export class CardIndex {
             group: run.group,
             bucketKeys,
             incidentNumber: incident.number,
+            watchLogHeader,
             fields,
             tags: chunkTags,
             flags: chunkFlags,
@@ -228,6 +233,30 @@ export class CardIndex {
       if (hit) hits.set(fingerprints[position] as string, hit);
     }
     return hits;
+  }
+
+  /**
+   * Reads pieces of the groups' watch logs in one round trip, with the mark that says the
+   * store's logs are complete (see WatchFilter).
+   */
+  async readWatchLogs(
+    reads: readonly WatchLogRead[],
+    maxBytes: number,
+  ): Promise<{ complete: boolean; chunks: WatchLogChunk[] }> {
+    const ks = this.#context.keySpace();
+    const replies = await this.#context.adapter.run<scripts.ReadWatchLogReply | string | null>(
+      [
+        ...reads.map((r) => scripts.readWatchLog(ks, r.group, r.from, maxBytes)),
+        { slot: ks.registrySlot, add: (p) => p.hget(ks.registryMetaKey, 'watchLogs') },
+      ],
+      'watch log read',
+    );
+    const chunks = (replies.slice(0, -1) as scripts.ReadWatchLogReply[]).map(([header, length, bytes]) => ({
+      header,
+      length,
+      bytes,
+    }));
+    return { complete: replies[replies.length - 1] === '1', chunks };
   }
 
   /**

@@ -19,3 +19,13 @@ export type {
 export type { IncidentManifest, Incident, IncidentStatus, IncidentWithCount } from './incident.js';
 export type { StoreLayout, LayoutOptions } from './layout.js';
 export type { LeakStoreRedis, RedisCallStats } from './redis-adapter.js';
+export {
+  WatchFilter,
+  type WatchFilterOptions,
+  type WatchFilterStats,
+  type WatchLogSource,
+  type WatchLogRead,
+  type WatchLogChunk,
+} from './watch-filter.js';
+export { FuseFilter } from './fuse-filter.js';
+export { registerWatchFilterMetrics } from './metrics.js';

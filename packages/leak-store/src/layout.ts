@@ -120,6 +120,13 @@ export function checkLayout(layout: StoreLayout): void {
   }
 }
 
+/**
+ * First fingerprint byte a watch log keeps (bytes 3-10). Always inside the stored field: it
+ * starts at byte 0 to 2 (bucketBits ≤ 20) and holds at least 12 bytes. Independent of the
+ * bucket bits (at most the first 20), so those 64 bits are uniform within a group.
+ */
+const WATCH_LOG_FIRST_BYTE = 3;
+
 const TAG_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /**
@@ -148,7 +155,9 @@ export function groupTag(group: number, groups: number): string {
  *
  * Keys (prefix P): `P{<tag>}b<hex>` bucket hash (hex = bucket index within its group),
  * `P{<tag>}n` counter hash (incident number → cards in the group), `P{<tag>}f` filter string,
- * and the registry `P{incidents}:meta`, `P{incidents}:ids`, `P{incidents}:i:<incidentId>`.
+ * `P{<tag>}w` watch log (an 8-byte generation header, then 8 fingerprint bytes per card added
+ * to the group, append-only until a rebuild; the monitors' in-process filters read it), and the
+ * registry `P{incidents}:meta`, `P{incidents}:ids`, `P{incidents}:i:<incidentId>`.
  */
 export class KeySpace {
   readonly layout: StoreLayout;
@@ -165,6 +174,9 @@ export class KeySpace {
   readonly tags: readonly string[];
   readonly filterKeys: readonly string[];
   readonly counterKeys: readonly string[];
+  readonly watchLogKeys: readonly string[];
+  /** Offset, inside a field, of the 8 fingerprint bytes (bytes 3-10) a watch log keeps. */
+  readonly watchLogByteOffset: number;
   readonly groupSlots: readonly number[];
   readonly registryMetaKey: string;
   readonly registryIdsKey: string;
@@ -189,6 +201,8 @@ export class KeySpace {
     this.tags = Array.from({ length: this.groups }, (_, g) => groupTag(g, this.groups));
     this.filterKeys = this.tags.map((tag) => `${prefix}{${tag}}f`);
     this.counterKeys = this.tags.map((tag) => `${prefix}{${tag}}n`);
+    this.watchLogKeys = this.tags.map((tag) => `${prefix}{${tag}}w`);
+    this.watchLogByteOffset = WATCH_LOG_FIRST_BYTE - this.fieldOffset;
     this.groupSlots = this.tags.map((tag) => keySlot(tag));
     this.registryMetaKey = registryMetaKey(prefix);
     this.registryIdsKey = `${prefix}{incidents}:ids`;

@@ -6,6 +6,7 @@ import { decodeRecords, encodeRecord, packExpiryTag, unpackExpiryTag } from './c
 import type { IncidentManifest } from './incident.js';
 import type { WatchedCardInput } from './card-index.js';
 import { LeakStore } from './leak-store.js';
+import { WatchFilter } from './watch-filter.js';
 import type { LeakStoreRedis } from './redis-adapter.js';
 
 // Real Redis only. Endpoints come from the environment (LEAKWATCH_REDIS_URL for a single Redis,
@@ -439,6 +440,9 @@ for (const target of targets) {
         const bucket = new RegExp(`^${prefix}\\{([0-9A-Za-z]{1,3})\\}b([0-9a-f]+)$`);
         const counter = new RegExp(`^${prefix}\\{([0-9A-Za-z]{1,3})\\}n$`);
         const filter = new RegExp(`^${prefix}\\{([0-9A-Za-z]{1,3})\\}f$`);
+        const watchLog = new RegExp(`^${prefix}\\{([0-9A-Za-z]{1,3})\\}w$`);
+        // Each watch log: an 8-byte header, then fingerprint bytes 3-10 of each card, once.
+        const logged: string[] = [];
         // Where each imported card must be: bucket key → hex of its field.
         const expected = new Map<string, string>();
         for (const fp of fingerprints) {
@@ -484,6 +488,12 @@ for (const target of targets) {
             filters.set(key, bits);
             continue;
           }
+          if (watchLog.test(key)) {
+            const log = (await redis.getBuffer(key)) as Buffer;
+            expect((log.length - 8) % 8).toBe(0);
+            for (let at = 8; at < log.length; at += 8) logged.push(log.subarray(at, at + 8).toString('hex'));
+            continue;
+          }
           if (counter.test(key)) {
             const counts = await redis.hgetall(key);
             for (const [no, n] of Object.entries(counts)) {
@@ -507,6 +517,7 @@ for (const target of targets) {
               'maxEntriesPerBucket',
               'seq',
               'version',
+              'watchLogs',
             ]);
           else if (key.endsWith(':ids')) expect(hash).toEqual({ 'INC-X': '1', 'INC-Y': '2' });
           else {
@@ -528,6 +539,9 @@ for (const target of targets) {
           }
         }
         expect(seenFingerprints).toEqual(fingerprints);
+        expect(logged.sort()).toEqual(
+          [...fingerprints].map((fp) => Buffer.from(fp, 'base64url').subarray(3, 11).toString('hex')).sort(),
+        );
         expect(filterBitsSet).toBeGreaterThan(0);
         expect(filterBitsSet).toBeLessThanOrEqual(fingerprints.size + ks.groups); // + sentinels
         for (const bits of filters.values()) expect((bits[0] ?? 0) & 0x80).toBe(0x80);
@@ -574,6 +588,58 @@ for (const target of targets) {
         const late = randomFingerprint();
         await store.addCards('INC-F', [{ fingerprint: late, expiryTag: null }]);
         expect([...(await store.lookup([late, ...fps.slice(0, 200)])).keys()]).toEqual([late]);
+      });
+
+      it('feeds an in-process watch filter: clean lookups cost no command, imports and rebuilds reach it', async ({
+        store,
+        prefix,
+      }) => {
+        await store.upsertIncident(manifest('INC-W'));
+        const fps = Array.from({ length: 2000 }, randomFingerprint);
+        await store.addCards(
+          'INC-W',
+          fps.map((fingerprint) => ({ fingerprint, expiryTag: null })),
+        );
+        const filter = new WatchFilter({ source: store, maxReadBytes: 1024 });
+        await filter.syncNow();
+        expect(filter.stats).toMatchObject({ active: true, builtCards: 2000, addedCards: 0 });
+        for (const fp of fps) expect(filter.mayHold(fp)).toBe(true);
+
+        const clean = Array.from({ length: 5000 }, randomFingerprint);
+        const before = store.redisStats.commands;
+        expect((await filter.lookup(clean)).size).toBe(0);
+        // 5,000 clean fingerprints at 2^-16: almost surely no candidate, so no command at all
+        expect(store.redisStats.commands - before).toBeLessThanOrEqual(2);
+        expect([...(await filter.lookup([...clean.slice(0, 9), fps[5] as string])).keys()]).toEqual([fps[5]]);
+
+        // a card imported after the load is matched after the next sync
+        const late = randomFingerprint();
+        await store.addCards('INC-W', [{ fingerprint: late, expiryTag: null }]);
+        await filter.syncNow();
+        expect(filter.stats.addedCards).toBe(1);
+        expect((await filter.lookup([late])).has(late)).toBe(true);
+
+        // removals linger in the logs until a rebuild, which writes new generations that the
+        // filter reads whole
+        await store.removeCards(fps.slice(0, 1500));
+        expect((await filter.lookup(fps.slice(0, 1500))).size).toBe(0); // Redis is the truth
+        expect(filter.stats.unconfirmed).toBe(1500);
+        expect(await store.rebuildFilters()).toEqual({ cards: 501 });
+        await filter.syncNow();
+        for (const fp of [late, ...fps.slice(1500)]) expect(filter.mayHold(fp)).toBe(true);
+        const fresh = new WatchFilter({ source: store });
+        await fresh.syncNow();
+        expect(fresh.stats.builtCards).toBe(501);
+
+        // a store made before watch logs (no mark) is not filtered until a rebuild marks it
+        await redis.hdel(`${prefix}{incidents}:meta`, 'watchLogs');
+        const unmarked = new WatchFilter({ source: store });
+        await unmarked.syncNow();
+        expect(unmarked.stats.active).toBe(false);
+        await store.rebuildFilters();
+        await unmarked.syncNow();
+        expect(unmarked.stats).toMatchObject({ active: true, builtCards: 501 });
+        await Promise.all([filter.close(), fresh.close(), unmarked.close()]);
       });
 
       it('keeps the layout stored under a prefix whatever a later client asks for', async ({

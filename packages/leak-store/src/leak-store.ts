@@ -29,6 +29,7 @@ import {
 } from './maintenance.js';
 import { RedisAdapter, type LeakStoreRedis, type RedisCallStats } from './redis-adapter.js';
 import type { LeakStoreLogger, StoreContext } from './store-context.js';
+import type { WatchLogChunk, WatchLogRead } from './watch-filter.js';
 import * as scripts from './store-scripts.js';
 
 export interface LeakStoreOptions {
@@ -248,6 +249,19 @@ export class LeakStore {
   /** See CardIndex.lookup. */
   lookup(fingerprints: readonly string[]): Promise<Map<string, LeakHit>> {
     return this.cards.lookup(fingerprints);
+  }
+
+  /** Groups of the layout, one watch log each (WatchLogSource). */
+  watchLogGroups(): number {
+    return this.keySpace().groups;
+  }
+
+  /** See CardIndex.readWatchLogs (WatchLogSource). */
+  readWatchLogs(
+    reads: readonly WatchLogRead[],
+    maxBytes: number,
+  ): Promise<{ complete: boolean; chunks: WatchLogChunk[] }> {
+    return this.cards.readWatchLogs(reads, maxBytes);
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { fingerprintBytes } from './codec.js';
 import type { IncidentRegistry } from './incident-registry.js';
 import type { TypedCommand } from './redis-adapter.js';
@@ -205,18 +206,28 @@ export class StoreMaintenance {
   }
 
   /**
-   * Rebuilds every group's presence filter from the cards stored. Removals and purges leave
-   * their bits set (a filter can only gain bits), which raises the share of misses that need
-   * an HGET; run this after large removals. Each group is rebuilt by one Lua call that reads
-   * all its buckets (about 1/64 of the cards by default), so it blocks Redis for that long.
+   * Rebuilds every group's presence filter and watch log from the cards stored. Removals and
+   * purges leave their bits set and their log entries in place (both only grow), which raises
+   * the share of misses that need an HGET and the monitors' filter sizes; run this after large
+   * removals. Each group is rebuilt by one Lua call that reads all its buckets (about 1/64 of
+   * the cards by default), so it blocks Redis for that long. Once every group is done the store
+   * is marked as having complete watch logs, which a store made before them needs before the
+   * monitors' in-process filters are used (see watch-filter.ts).
    */
   async rebuildFilters(): Promise<{ cards: number }> {
     const ks = this.#context.keySpace();
     let cards = 0;
     for (let g = 0; g < ks.groups; g++) {
-      const [seen] = await this.#context.adapter.run([scripts.rebuildFilter(ks, g)], 'filter rebuild');
+      const [seen] = await this.#context.adapter.run(
+        [scripts.rebuildFilter(ks, g, randomBytes(8))],
+        'filter rebuild',
+      );
       cards += seen ?? 0;
     }
+    await this.#context.adapter.run(
+      [{ slot: ks.registrySlot, add: (p) => p.hset(ks.registryMetaKey, 'watchLogs', '1') }],
+      'filter rebuild',
+    );
     return { cards };
   }
 
@@ -281,7 +292,8 @@ export class StoreMaintenance {
       }
       commands.push({
         slot,
-        add: (p) => p.unlink(ks.counterKeys[g] as string, ks.filterKeys[g] as string),
+        add: (p) =>
+          p.unlink(ks.counterKeys[g] as string, ks.filterKeys[g] as string, ks.watchLogKeys[g] as string),
       });
     }
     await adapter.run(commands, 'drop');

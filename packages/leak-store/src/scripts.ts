@@ -55,13 +55,16 @@ end
 
 /**
  * Adds cards of one group to one incident.
- * KEYS[1] = the group's counter hash; KEYS[2] = the group's filter; KEYS[2+i] = bucket of card i.
+ * KEYS[1] = the group's counter hash; KEYS[2] = the group's filter; KEYS[3] = the group's watch
+ * log; KEYS[3+i] = bucket of card i.
  * ARGV[1] = incident number; ARGV[2] = field length; ARGV[3] = offset of the filter bytes in a
  * field (0-based); ARGV[4] = filter bits; ARGV[5] = fields of all cards, concatenated;
  * ARGV[6] = their packed tags, 9 bytes each (zeros when none); ARGV[7] = one byte per card,
- * "1" when it has a tag.
+ * "1" when it has a tag; ARGV[8] = offset of the watch-log bytes in a field (0-based);
+ * ARGV[9] = the header (8 bytes) of the watch log if this call creates it.
  * Returns {cards newly watched in the incident, expiry tags added to already watched cards, unchanged}.
- * The counter and the filter move in the same script as the data, so both stay exact under retries.
+ * The counter, the filter and the watch log move in the same script as the data, so they stay
+ * exact under retries: a card new to the group is appended to the log once.
  */
 const ADD_CARDS_LUA = `${RECORD_WALKER}${FILTER_SETTER}
 local no = tonumber(ARGV[1])
@@ -81,8 +84,10 @@ local plain = varint(no * 2)
 local tagged = varint(no * 2 + 1)
 local added, expiries, unchanged = 0, 0, 0
 local offsets = {}
-for i = 1, #KEYS - 2 do
-  local key = KEYS[i + 2]
+local logOff = tonumber(ARGV[8])
+local logged = {}
+for i = 1, #KEYS - 3 do
+  local key = KEYS[i + 3]
   local fstart = (i - 1) * flen + 1
   local field = string.sub(fields, fstart, fstart + flen - 1)
   offsets[i] = filterBit(fields, fstart + foff, fbits)
@@ -92,6 +97,7 @@ for i = 1, #KEYS - 2 do
   if tag then rec = tagged .. tag end
   if redis.call('HSETNX', key, field, rec) == 1 then
     added = added + 1
+    logged[#logged + 1] = string.sub(field, logOff + 1, logOff + 8)
   else
     local v = redis.call('HGET', key, field)
     local seen, same, plainStart, plainEnd = false, false, false, false
@@ -121,6 +127,10 @@ for i = 1, #KEYS - 2 do
 end
 setBits(KEYS[2], offsets)
 if added > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], added) end
+if #logged > 0 then
+  if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[3], ARGV[9]) end
+  redis.call('APPEND', KEYS[3], table.concat(logged))
+end
 return {added, expiries, unchanged}
 `;
 
@@ -174,22 +184,47 @@ return out
 `;
 
 /**
- * Rebuilds one group's filter from its buckets (bits of removed cards linger until then).
- * KEYS[1] = the filter; KEYS[2..] = every bucket of the group. ARGV[1] = offset of the filter
- * bytes in a field; ARGV[2] = filter bits. Returns the number of cards seen.
+ * Rebuilds one group's filter and watch log from its buckets (bits and log entries of removed
+ * cards linger until then).
+ * KEYS[1] = the filter; KEYS[2] = the watch log; KEYS[3..] = every bucket of the group.
+ * ARGV[1] = offset of the filter bytes in a field; ARGV[2] = filter bits; ARGV[3] = offset of
+ * the watch-log bytes in a field; ARGV[4] = the new log's header (8 bytes, a new generation).
+ * Returns the number of cards seen.
  */
 const REBUILD_FILTER_LUA = `${FILTER_SETTER}
 local foff = tonumber(ARGV[1])
 local fbits = tonumber(ARGV[2])
+local logOff = tonumber(ARGV[3])
 redis.call('DEL', KEYS[1])
 redis.call('SETBIT', KEYS[1], fbits - 1, 0)
 local offsets = {}
-for k = 2, #KEYS do
+local logged = {ARGV[4]}
+for k = 3, #KEYS do
   local fields = redis.call('HKEYS', KEYS[k])
-  for j = 1, #fields do offsets[#offsets + 1] = filterBit(fields[j], 1 + foff, fbits) end
+  for j = 1, #fields do
+    offsets[#offsets + 1] = filterBit(fields[j], 1 + foff, fbits)
+    logged[#logged + 1] = string.sub(fields[j], logOff + 1, logOff + 8)
+  end
 end
 setBits(KEYS[1], offsets)
+redis.call('SET', KEYS[2], table.concat(logged))
 return #offsets
+`;
+
+/**
+ * Reads a group's watch log from a byte offset. KEYS[1] = the log; ARGV[1] = first byte
+ * (0-based, at least 8: after the header); ARGV[2] = most bytes to return.
+ * Returns {header (8 bytes, empty when there is no log), log length, the bytes read}; reading
+ * header and bytes in one call tells a reader when the log was rebuilt under it.
+ */
+const READ_WATCH_LOG_LUA = `
+local len = redis.call('STRLEN', KEYS[1])
+if len == 0 then return {'', 0, ''} end
+local from = tonumber(ARGV[1])
+local to = math.min(len, from + tonumber(ARGV[2])) - 1
+local bytes = ''
+if to >= from then bytes = redis.call('GETRANGE', KEYS[1], from, to) end
+return {redis.call('GETRANGE', KEYS[1], 0, 7), len, bytes}
 `;
 
 /**
@@ -296,12 +331,15 @@ return 1
 /**
  * Stores the layout unless one is stored already; returns the stored one.
  * KEYS[1] = meta hash; ARGV = layoutVersion, bucketBits, groupBits, fieldBytes, filterBits, capacity and
- * maxEntriesPerBucket (the last two only for operators to read).
+ * maxEntriesPerBucket (the last two only for operators to read). A store created here has
+ * complete watch logs from its first card, so it is marked `watchLogs` = 1 (a store created
+ * before watch logs existed gets the mark from its first filter rebuild).
  */
 const INIT_LAYOUT_LUA = `
 if redis.call('HEXISTS', KEYS[1], 'layoutVersion') == 0 then
   redis.call('HSET', KEYS[1], 'layoutVersion', ARGV[1], 'bucketBits', ARGV[2], 'groupBits', ARGV[3],
-    'fieldBytes', ARGV[4], 'filterBits', ARGV[5], 'capacity', ARGV[6], 'maxEntriesPerBucket', ARGV[7])
+    'fieldBytes', ARGV[4], 'filterBits', ARGV[5], 'capacity', ARGV[6], 'maxEntriesPerBucket', ARGV[7],
+    'watchLogs', '1')
 end
 return redis.call('HMGET', KEYS[1], 'layoutVersion', 'bucketBits', 'groupBits', 'fieldBytes', 'filterBits', 'capacity')
 `;
@@ -315,6 +353,7 @@ export const SCRIPTS = {
   upsertIncident: UPSERT_INCIDENT_LUA,
   retireIncident: RETIRE_INCIDENT_LUA,
   initLayout: INIT_LAYOUT_LUA,
+  readWatchLog: READ_WATCH_LOG_LUA,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -122,6 +122,8 @@ export interface AddCardsArgs {
   tags: Buffer;
   /** One byte per card: "1" when it has a tag, "0" otherwise. */
   flags: Buffer;
+  /** Header of the group's watch log, used only if this call creates the log. */
+  watchLogHeader: Buffer;
 }
 
 /** [cards newly watched in the incident, expiry tags added to watched cards, unchanged] */
@@ -132,7 +134,12 @@ export function addCards(ks: KeySpace, a: AddCardsArgs): TypedCommand<AddCardsRe
   return scriptCall(
     ks.groupSlots[a.group] as number,
     'addCards',
-    [ks.counterKeys[a.group] as string, ks.filterKeys[a.group] as string, ...a.bucketKeys],
+    [
+      ks.counterKeys[a.group] as string,
+      ks.filterKeys[a.group] as string,
+      ks.watchLogKeys[a.group] as string,
+      ...a.bucketKeys,
+    ],
     [
       String(a.incidentNumber),
       ks.fieldLength,
@@ -141,6 +148,8 @@ export function addCards(ks: KeySpace, a: AddCardsArgs): TypedCommand<AddCardsRe
       a.fields,
       a.tags,
       a.flags,
+      ks.watchLogByteOffset,
+      a.watchLogHeader,
     ],
   );
 }
@@ -204,14 +213,40 @@ export function purge(
   );
 }
 
-/** Rebuilds one group's filter from all its buckets; replies the number of cards seen. */
-export function rebuildFilter(ks: KeySpace, group: number): TypedCommand<number> {
+/**
+ * Rebuilds one group's filter and watch log (under a new `header`) from all its buckets;
+ * replies the number of cards seen.
+ */
+export function rebuildFilter(ks: KeySpace, group: number, header: Buffer): TypedCommand<number> {
   const perGroup = ks.buckets / ks.groups;
   return scriptCall(
     ks.groupSlots[group] as number,
     'rebuildFilter',
-    [ks.filterKeys[group] as string, ...ks.bucketKeyRange(group * perGroup, (group + 1) * perGroup)],
-    [ks.filterByteOffset, ks.layout.filterBits],
+    [
+      ks.filterKeys[group] as string,
+      ks.watchLogKeys[group] as string,
+      ...ks.bucketKeyRange(group * perGroup, (group + 1) * perGroup),
+    ],
+    [ks.filterByteOffset, ks.layout.filterBits, ks.watchLogByteOffset, header],
+  );
+}
+
+/** [header (empty when there is no log), log length, bytes from `from`] */
+export type ReadWatchLogReply = [header: Buffer, length: number, bytes: Buffer];
+
+/** Reads up to `maxBytes` of a group's watch log from byte `from` (≥ 8), with its header. */
+export function readWatchLog(
+  ks: KeySpace,
+  group: number,
+  from: number,
+  maxBytes: number,
+): TypedCommand<ReadWatchLogReply> {
+  return scriptCall(
+    ks.groupSlots[group] as number,
+    'readWatchLog',
+    [ks.watchLogKeys[group] as string],
+    [from, maxBytes],
+    true,
   );
 }
 

@@ -47,6 +47,23 @@ const MonitorEnv = z
       .transform((v) => v === 'true'),
     LEAKWATCH_TOPIC_PARTITIONS: positiveInt(6, 1000),
     LEAKWATCH_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000, 600_000),
+    /** An in-process filter of watched fingerprints in front of Redis (docs/configuration.md). */
+    LEAKWATCH_WATCH_FILTER: z
+      .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+      .default('true')
+      .transform((v) => v === 'true'),
+    /** Fingerprint bits per card in that filter: 2^-bits false positives. */
+    LEAKWATCH_WATCH_FILTER_BITS: z
+      .enum(['8', '16', '32'], { message: 'must be 8, 16 or 32' })
+      .default('16')
+      .transform((v) => Number(v) as 8 | 16 | 32),
+    /** Longest time from an import finishing to its cards matching; the filter syncs twice as often. */
+    LEAKWATCH_WATCH_FILTER_MAX_STALE_MS: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(200)
+      .max(600_000)
+      .default(2000),
     /** leakwatch_consumer_stalled: the committed offset stood still this long while messages wait. */
     LEAKWATCH_CONSUMER_STALL_SECONDS: positiveInt(60, 86_400),
   })

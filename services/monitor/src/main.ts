@@ -14,7 +14,12 @@ import {
   ensureTopics,
   registerConsumerLagMetrics,
 } from '@leakwatch/kafka';
-import { LeakStore, registerWatchListMetrics } from '@leakwatch/leak-store';
+import {
+  LeakStore,
+  WatchFilter,
+  registerWatchFilterMetrics,
+  registerWatchListMetrics,
+} from '@leakwatch/leak-store';
 import { createRootLogger, type Logger } from '@leakwatch/logger';
 import {
   createMetricsRegistry,
@@ -37,6 +42,8 @@ export interface MonitorHandle {
   /** Port of /metrics, /healthz and /readyz. */
   httpPort: number;
   monitor: AuthorizationMonitor;
+  /** The in-process watch filter; null when LEAKWATCH_WATCH_FILTER is false. */
+  watchFilter: WatchFilter | null;
   /** Stops in the documented order; idempotent (returns the same promise). */
   close(): Promise<void>;
 }
@@ -163,6 +170,22 @@ async function buildAndStart(
   opened.add('http server', () => ops.close());
 
   await untilAvailable('redis', logger, signal, () => leakStore.start());
+  // Clean cards are answered in memory; only the filter's candidates reach Redis, the truth.
+  // It loads in the background: until then (and whenever it is stale) lookups all go to Redis.
+  const watchFilter = env.LEAKWATCH_WATCH_FILTER
+    ? new WatchFilter({
+        source: leakStore,
+        bits: env.LEAKWATCH_WATCH_FILTER_BITS,
+        maxStaleMs: env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS,
+        syncIntervalMs: Math.floor(env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS / 2),
+        logger: logger.child({ component: 'watch-filter' }),
+      })
+    : null;
+  if (watchFilter) {
+    watchFilter.start();
+    opened.add('watch filter', () => watchFilter.close());
+    registerWatchFilterMetrics(registry, watchFilter);
+  }
   if (env.LEAKWATCH_CREATE_TOPICS) {
     const created = await untilAvailable('kafka topics', logger, signal, () =>
       ensureTopics(
@@ -195,7 +218,7 @@ async function buildAndStart(
     dependencies: {
       decoder: createAuthorizationDecoder({ registry: schemaRegistry, lookupTimeoutMs: 5000 }),
       keyring,
-      watchList: leakStore,
+      watchList: watchFilter ?? leakStore,
       history,
       router: partners,
       now: Date.now,
@@ -231,6 +254,7 @@ async function buildAndStart(
   return {
     httpPort,
     monitor,
+    watchFilter,
     close() {
       closing ??= (async () => {
         logger.info('stopping: finishing the batch in hand, committing, closing');
@@ -238,6 +262,7 @@ async function buildAndStart(
         await monitor.close();
         await lagAdmin.disconnect().catch(() => undefined);
         await rules.close();
+        await watchFilter?.close();
         await leakStore.close();
         await redis.quit().catch(() => redis.disconnect());
         await ops.close();

@@ -10,3 +10,8 @@ export {
   type DispatcherBenchOptions,
   type DispatcherBenchResult,
 } from './dispatcher-bench.js';
+export {
+  runWatchFilterBenchmark,
+  type WatchFilterBenchOptions,
+  type WatchFilterBenchResult,
+} from './filter-bench.js';

@@ -8,6 +8,7 @@ import {
   runDispatcherBenchmark,
   runLeakStoreBenchmark,
   runMonitorBenchmark,
+  runWatchFilterBenchmark,
 } from '@leakwatch/bench';
 import { createRedisClient } from '@leakwatch/redis';
 import { writeIncidentFiles } from '@leakwatch/simulator';
@@ -15,7 +16,7 @@ import { loadCliEnv } from '../cli-env.js';
 import { importCards } from './leaks.js';
 import type { CommandHandler } from './command.js';
 
-const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher] [--cards <n>] [--messages <n>]
+const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher|filter] [--cards <n>] [--messages <n>]
 
 Measures Leakwatch against its targets on this machine, against the running stack (LEAKWATCH_*
 endpoints, or the local stack's defaults), and writes a Markdown report to reports/.
@@ -23,8 +24,11 @@ endpoints, or the local stack's defaults), and writes a Markdown report to repor
   import   leaks import of a generated cards file (parse, fingerprint, Redis), cards/s
   monitor  monitor authorizations/s vs the raw kafkajs consume ceiling; end-to-end p50/p99 at 5,000/s
   dispatcher  webhook deliveries/s to 5 partners answering in 50 ms; p99 produced -> accepted at 5,000/s
+  filter   the monitors' in-process watch filter: build time, bytes/card and false positives at
+           --filter-cards; start-up load of that many from Redis; Redis commands for clean lookups
 Options: --cards (1000000), --messages (300000), --latency-rate (5000), --latency-seconds (30),
-  --deliveries (50000), --dispatch-concurrency (128), --dispatchers (1: dispatcher processes)
+  --deliveries (50000), --dispatch-concurrency (128), --dispatchers (1: dispatcher processes),
+  --filter-cards (10000000)
 `;
 
 export const benchCommand: CommandHandler = {
@@ -40,6 +44,7 @@ export const benchCommand: CommandHandler = {
         dispatchers: { type: 'string', default: '1' },
         'latency-rate': { type: 'string', default: '5000' },
         'latency-seconds': { type: 'string', default: '30' },
+        'filter-cards': { type: 'string', default: '10000000' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -190,6 +195,30 @@ export const benchCommand: CommandHandler = {
           `| sustained webhook deliveries (${r.deliveries.toLocaleString('en-US')} alerts pre-produced, first to last 2xx) | ${Math.round(r.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s | ≥ 5,000 |`,
           `| the same per CPU second of the dispatcher process${r.dispatchers === 1 ? '' : 'es'} (what one free core does; the machine is shared) | ${r.deliveriesPerCpuSecond === null ? 'n/a' : Math.round(r.deliveriesPerCpuSecond).toLocaleString('en-US')} deliveries/CPU-s | |`,
           `| alert produced → partner 2xx at ${r.latencyRate}/s (achieved ${Math.round(r.latencyAchievedRate)}/s), ${r.latencySamples} deliveries | p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, max ${r.latencyMaxMs} ms | p99 ≤ 250 ms |`,
+          '',
+        );
+      }
+      if (want('filter')) {
+        const filterCards = Number(values['filter-cards']);
+        log(`== watch filter: ${filterCards.toLocaleString('en-US')} cards`);
+        const r = await runWatchFilterBenchmark({ redis, cards: filterCards, log });
+        const n = (x: number) => Math.round(x).toLocaleString('en-US');
+        sections.push(
+          `## In-process watch filter (${n(r.cards)} watched cards, ${n(r.probes)} random clean probes)`,
+          '',
+          '| fingerprint bits | build time (wall / CPU) | bytes per card | false-positive rate (measured / 2^-bits) |',
+          '|---|---|---|---|',
+          ...r.builds.map(
+            (b) =>
+              `| ${b.bits} | ${b.buildSeconds.toFixed(2)} s / ${b.buildCpuSeconds.toFixed(2)} s | ${b.bytesPerCard.toFixed(3)} | ${b.falsePositiveRate.toExponential(2)} / ${(2 ** -b.bits).toExponential(2)} |`,
+          ),
+          '',
+          '| measure | figure | target |',
+          '|---|---|---|',
+          `| monitor start-up: read ${n(r.logBytes / 1e6)} MB of watch logs from Redis and build the 16-bit filter (wall / CPU) | ${r.loadSeconds.toFixed(2)} s / ${r.loadCpuSeconds.toFixed(2)} s | ≤ 15 s |`,
+          `| memory the loaded filter keeps per watched card (its cells) | ${r.heldBytesPerCard.toFixed(2)} bytes | |`,
+          `| resident growth after the load / peak during it (transient: logs read, keys, build arrays) | ${n(r.rssGrowthMb)} MB / ${n(r.peakRssMb)} MB | |`,
+          `| Redis commands (INFO commandstats) while ${n(r.cleanLookups)} clean fingerprints were looked up in batches of 500 | ${n(r.redisCommandsDuringCleanLookups)} (filter candidates: ${n(r.cleanCandidates)}; commands this process sent, watch-log polls included: ${n(r.storeCommandsDuringCleanLookups)}) | 0 |`,
           '',
         );
       }
