@@ -9,7 +9,11 @@ import {
 } from './avro-schemas.js';
 import { type AlertDisposition, validateAlertDisposition } from './alert-disposition.js';
 import { checkAvroWork, needsWorkBound } from './avro-work.js';
-import { type CardAuthorization, validateCardAuthorization } from './card-authorization.js';
+import {
+  type CardAuthorization,
+  checkCardAuthorization,
+  validateCardAuthorization,
+} from './card-authorization.js';
 import {
   isSchemaNotFound,
   registryStatusOf,
@@ -231,6 +235,8 @@ function createUnknownIds(ttlMs: number, max: number, now: () => number) {
 interface Contract<T> {
   schema: ContractSchema;
   validate: (input: unknown) => ValidationResult<T>;
+  /** A plain check of a valid record (undefined: invalid, `validate` words why); optional. */
+  check?: (input: unknown) => T | undefined;
 }
 
 /**
@@ -339,6 +345,8 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
   }
 
   function validated(raw: unknown, format: DecodeFormat): DecodeResult<T> {
+    const checked = contract.check?.(raw);
+    if (checked !== undefined) return { ok: true, value: checked, format };
     const result = contract.validate(raw);
     return result.ok
       ? { ok: true, value: result.value, format }
@@ -438,7 +446,10 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
  * normalised.
  */
 export function createAuthorizationDecoder(options: DecoderOptions): RecordDecoder<CardAuthorization> {
-  return createDecoder({ schema: cardAuthorizationAvro, validate: validateCardAuthorization }, options);
+  return createDecoder(
+    { schema: cardAuthorizationAvro, validate: validateCardAuthorization, check: checkCardAuthorization },
+    options,
+  );
 }
 
 /** The decoder of `card.alerts.v1` and the partner topics (for the dispatcher and tools). */
