@@ -137,7 +137,7 @@ export function amountMinor() {
     .max(Number.MAX_SAFE_INTEGER, 'is too large');
 }
 
-export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 export const MCC_PATTERN = /^\d{4}$/;
 export const COUNTRY_PATTERN = /^[A-Z]{2}$/;
 export const EXPIRY_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
