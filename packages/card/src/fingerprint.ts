@@ -96,14 +96,23 @@ export class Keyring {
     return this.#entry(keyId).fingerprint.digestBase64url(pan);
   }
 
-  /** The fingerprint of `pan` under every active key, current first: lookups while keys rotate. */
+  /**
+   * The fingerprint of `pan` under every active key, current first: lookups while keys rotate.
+   * With one key (no rotation) that is one HMAC; the other keys cost only while they are listed.
+   */
   fingerprintAll(pan: string): KeyedFingerprint[] {
     if (!isPanShape(pan))
       throw new LeakwatchError('INVALID_PAN', 'a fingerprint needs a normalized card number');
-    return this.#ordered.map((entry) => ({
-      keyId: entry.keyId,
-      fingerprint: entry.fingerprint.digestBase64url(pan),
-    }));
+    const current = this.#current;
+    const all: KeyedFingerprint[] = [
+      { keyId: current.keyId, fingerprint: current.fingerprint.digestBase64url(pan) },
+    ];
+    if (this.#ordered.length === 1) return all;
+    for (let i = 1; i < this.#ordered.length; i++) {
+      const entry = this.#ordered[i] as KeyEntry;
+      all.push({ keyId: entry.keyId, fingerprint: entry.fingerprint.digestBase64url(pan) });
+    }
+    return all;
   }
 
   /**

@@ -11,7 +11,7 @@ export {
   type PanResult,
 } from './pan.js';
 export { schemeOf, CARD_SCHEMES, type CardScheme } from './scheme.js';
-export { maskPan, maskBin, maskUnparsedPan, binLength, type MaskedPan } from './mask.js';
+export { maskPan, panParts, maskBin, maskUnparsedPan, binLength, type MaskedPan } from './mask.js';
 export {
   parseExpiry,
   requireExpiry,

@@ -54,14 +54,21 @@ function maskDigits(digits: string, shown: number): string {
  * {@link MIN_HIDDEN_DIGITS} digits stay hidden on every length from 12 to 19.
  */
 export function maskPan(pan: string): MaskedPan {
+  const parts = panParts(pan);
+  return { ...parts, masked: maskDigits(pan, parts.bin.length) };
+}
+
+/**
+ * {@link maskPan} without the masked display form: what the monitor keeps of each card (built
+ * for every authorization, so it builds no string it does not need).
+ */
+export function panParts(pan: string): Omit<MaskedPan, 'masked'> {
   if (!isPanShape(pan)) throw new LeakwatchError('INVALID_PAN', 'maskPan needs a normalized card number');
   const n = pan.length;
-  const shown = shownBinLength(n);
   return {
-    bin: pan.slice(0, shown),
+    bin: pan.slice(0, shownBinLength(n)),
     issuerBin: pan.slice(0, binLength(n)),
     last4: pan.slice(n - 4),
-    masked: maskDigits(pan, shown),
   };
 }
 

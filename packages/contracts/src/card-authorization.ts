@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as field from './fields.js';
 import { normalizePan, PAN_REJECT_REASONS } from '@leakwatch/card';
+import { BIN_PATTERN, FINGERPRINT_PATTERN, KEY_ID_PATTERN, LAST4_PATTERN } from './rules.js';
 import { type Equals } from './type-equality.js';
 import {
   validateWith,
@@ -108,6 +109,40 @@ const pan = z.string().transform((value, ctx) => {
   return z.NEVER;
 });
 
+const FINGERPRINT_ONLY_MESSAGE = 'needs either pan, or fingerprint with keyId, bin and last4';
+const WITH_FINGERPRINT_MESSAGE = 'is required with a fingerprint';
+const MISMATCH_MESSAGE = 'does not match the card number';
+
+/**
+ * The rule across the card's fields: a PAN (with bin and last4, if sent, matching it), or a
+ * fingerprint with keyId, bin and last4. Calls `problem` for each breach (field, rule) and
+ * returns whether there was none. Shared by the schema and the plain check.
+ */
+function checkCardCombination(
+  c: AuthorizationCardRecord,
+  problem?: (path: keyof AuthorizationCardRecord | undefined, message: string) => void,
+): boolean {
+  let ok = true;
+  const fail = (path: keyof AuthorizationCardRecord | undefined, message: string) => {
+    ok = false;
+    problem?.(path, message);
+  };
+  if (c.pan === null) {
+    if (c.fingerprint === null) {
+      fail(undefined, FINGERPRINT_ONLY_MESSAGE);
+      return ok;
+    }
+    for (const name of ['keyId', 'bin', 'last4'] as const) {
+      if (c[name] === null) fail(name, WITH_FINGERPRINT_MESSAGE);
+    }
+    return ok;
+  }
+  if (c.fingerprint !== null && c.keyId === null) fail('keyId', WITH_FINGERPRINT_MESSAGE);
+  if (c.bin !== null && !c.pan.startsWith(c.bin)) fail('bin', MISMATCH_MESSAGE);
+  if (c.last4 !== null && !c.pan.endsWith(c.last4)) fail('last4', MISMATCH_MESSAGE);
+  return ok;
+}
+
 const card = z
   .object({
     pan: field.nullable(pan),
@@ -118,30 +153,11 @@ const card = z
     expiry: field.nullable(field.expiry()),
   })
   .superRefine((c, ctx) => {
-    if (c.pan === null) {
-      if (c.fingerprint === null) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'needs either pan, or fingerprint with keyId, bin and last4',
-        });
-        return;
-      }
-      for (const name of ['keyId', 'bin', 'last4'] as const) {
-        if (c[name] === null) {
-          ctx.addIssue({ code: 'custom', path: [name], message: 'is required with a fingerprint' });
-        }
-      }
-      return;
-    }
-    if (c.fingerprint !== null && c.keyId === null) {
-      ctx.addIssue({ code: 'custom', path: ['keyId'], message: 'is required with a fingerprint' });
-    }
-    if (c.bin !== null && !c.pan.startsWith(c.bin)) {
-      ctx.addIssue({ code: 'custom', path: ['bin'], message: 'does not match the card number' });
-    }
-    if (c.last4 !== null && !c.pan.endsWith(c.last4)) {
-      ctx.addIssue({ code: 'custom', path: ['last4'], message: 'does not match the card number' });
-    }
+    checkCardCombination(c, (path, message) =>
+      ctx.addIssue(
+        path === undefined ? { code: 'custom', message } : { code: 'custom', path: [path], message },
+      ),
+    );
   })
   // the refinement above is what makes the union true
   .transform((c) => c as AuthorizationCard);
@@ -187,10 +203,124 @@ function classify(problems: readonly ValidationProblem[]): ValidationCode {
   return 'VALIDATION_FAILED';
 }
 
+type Fields = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A nullable field's plain check: absent reads as null; otherwise `check` or refused (undefined). */
+function orNull<T>(value: unknown, check: (v: unknown) => v is T): T | null | undefined {
+  if (value === undefined || value === null) return null;
+  return check(value) ? value : undefined;
+}
+
+const NOT_CHECKED = undefined;
+const isEventId = (v: unknown): v is string => field.isText(v, 128);
+const isShortText = (v: unknown): v is string => field.isText(v, 16);
+const isLongText = (v: unknown): v is string => field.isText(v, 128);
+const isMerchantName = (v: unknown): v is string => typeof v === 'string' && v.length <= 512;
+const isFingerprintField = (v: unknown): v is string => field.matches(v, FINGERPRINT_PATTERN);
+const isKeyIdField = (v: unknown): v is string => field.matches(v, KEY_ID_PATTERN);
+const isBinField = (v: unknown): v is string => field.matches(v, BIN_PATTERN);
+const isLast4Field = (v: unknown): v is string => field.matches(v, LAST4_PATTERN);
+const isExpiryField = (v: unknown): v is string => field.matches(v, field.EXPIRY_PATTERN);
+const CHANNEL_SET: ReadonlySet<unknown> = new Set(CHANNELS);
+const THREE_DS_SET: ReadonlySet<unknown> = new Set(THREE_DS_RESULTS);
+const CVV_SET: ReadonlySet<unknown> = new Set(CVV_RESULTS);
+const isThreeDs = (v: unknown): v is ThreeDsResult => THREE_DS_SET.has(v);
+const isCvvResult = (v: unknown): v is CvvResult => CVV_SET.has(v);
+
+function checkCard(input: unknown): AuthorizationCard | undefined {
+  if (!isRecord(input)) return NOT_CHECKED;
+  let pan: string | null = null;
+  if (input.pan !== undefined && input.pan !== null) {
+    if (typeof input.pan !== 'string') return NOT_CHECKED;
+    const normalized = normalizePan(input.pan);
+    if (!normalized.ok) return NOT_CHECKED;
+    pan = normalized.pan;
+  }
+  const fingerprint = orNull(input.fingerprint, isFingerprintField);
+  const keyId = orNull(input.keyId, isKeyIdField);
+  const bin = orNull(input.bin, isBinField);
+  const last4 = orNull(input.last4, isLast4Field);
+  const expiry = orNull(input.expiry, isExpiryField);
+  if (
+    fingerprint === undefined ||
+    keyId === undefined ||
+    bin === undefined ||
+    last4 === undefined ||
+    expiry === undefined
+  )
+    return NOT_CHECKED;
+  const card = { pan, fingerprint, keyId, bin, last4, expiry };
+  // the combination rule is what makes the union true
+  return checkCardCombination(card) ? (card as AuthorizationCard) : NOT_CHECKED;
+}
+
+function checkMerchant(input: unknown): Merchant | undefined {
+  if (!isRecord(input)) return NOT_CHECKED;
+  const { id, mcc, country } = input;
+  const name = orNull(input.name, isMerchantName);
+  if (!isLongText(id) || name === undefined || !field.matches(mcc, field.MCC_PATTERN)) return NOT_CHECKED;
+  if (!field.matches(country, field.COUNTRY_PATTERN)) return NOT_CHECKED;
+  return { id, name, mcc, country };
+}
+
 /**
- * Validates and normalises a decoded authorization (from Avro or JSON). The failure message
- * names each field and rule, never a value: it is safe for logs and dead-letter headers.
+ * The plain-code check of {@link cardAuthorizationSchema}: the same rules (the same patterns,
+ * limits and functions), the same normalised output, without zod's machinery. Returns the
+ * authorization, or undefined when any rule fails (the schema then words why). A property test
+ * proves both accept and refuse the same records.
+ */
+export function checkCardAuthorization(input: unknown): CardAuthorization | undefined {
+  if (!isRecord(input)) return NOT_CHECKED;
+  const { eventId, amountMinor, currency, channel } = input;
+  if (!isEventId(eventId)) return NOT_CHECKED;
+  const occurredAt = field.readEventTime(input.occurredAt);
+  if (typeof occurredAt !== 'number') return NOT_CHECKED;
+  const mti = orNull(input.mti, isShortText);
+  if (mti === undefined) return NOT_CHECKED;
+  const card = checkCard(input.card);
+  if (card === undefined) return NOT_CHECKED;
+  if (!field.isAmountMinor(amountMinor) || !field.isCurrency(currency)) return NOT_CHECKED;
+  const merchant = checkMerchant(input.merchant);
+  if (merchant === undefined || !CHANNEL_SET.has(channel)) return NOT_CHECKED;
+  const threeDs = orNull(input.threeDs, isThreeDs);
+  const cvvResult = orNull(input.cvvResult, isCvvResult);
+  const responseCode = orNull(input.responseCode, isShortText);
+  const acquirerId = orNull(input.acquirerId, isLongText);
+  if (
+    threeDs === undefined ||
+    cvvResult === undefined ||
+    responseCode === undefined ||
+    acquirerId === undefined
+  )
+    return NOT_CHECKED;
+  return {
+    eventId,
+    occurredAt,
+    mti,
+    card,
+    amountMinor,
+    currency,
+    merchant,
+    channel: channel as Channel,
+    threeDs,
+    cvvResult,
+    responseCode,
+    acquirerId,
+  };
+}
+
+/**
+ * Validates and normalises a decoded authorization (from Avro or JSON). A valid record is
+ * checked in plain code ({@link checkCardAuthorization}); zod runs only to word a failure. The
+ * failure message names each field and rule, never a value: it is safe for logs and dead-letter
+ * headers.
  */
 export function validateCardAuthorization(input: unknown): ValidationResult<CardAuthorization> {
-  return validateWith(cardAuthorizationSchema, input, 'CardAuthorization', classify);
+  const value = checkCardAuthorization(input);
+  if (value !== undefined) return { ok: true, value };
+  return validateWith(cardAuthorizationSchema, input, 'CardAuthorization', classify, { knownInvalid: true });
 }

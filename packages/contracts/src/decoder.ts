@@ -9,7 +9,11 @@ import {
 } from './avro-schemas.js';
 import { type AlertDisposition, validateAlertDisposition } from './alert-disposition.js';
 import { checkAvroWork, needsWorkBound } from './avro-work.js';
-import { type CardAuthorization, validateCardAuthorization } from './card-authorization.js';
+import {
+  type CardAuthorization,
+  checkCardAuthorization,
+  validateCardAuthorization,
+} from './card-authorization.js';
 import {
   isSchemaNotFound,
   registryStatusOf,
@@ -97,7 +101,8 @@ type Frame =
 type Reader =
   | {
       ok: true;
-      read: (body: Buffer) => unknown;
+      /** Reads the Avro body that follows the Confluent header of a whole message value. */
+      read: (value: Buffer) => unknown;
       /** Why decoding `body` would cost too much, or null; absent when the schema needs no check. */
       tooMuchWork?: (body: Buffer) => string | null;
     }
@@ -105,6 +110,23 @@ type Reader =
 
 const CONFLUENT_HEADER_BYTES = 5;
 const OPEN_BRACE = 0x7b;
+
+/**
+ * Reads one record of `type` from the body after the Confluent header, in place (no sub-buffer
+ * per message), with fromBuffer's checks: a short body or bytes after the record fail.
+ */
+function readBody(
+  type: avro.Type,
+  resolver?: ReturnType<avro.Type['createResolver']>,
+): (value: Buffer) => unknown {
+  return (value) => {
+    const decoded: { value: unknown; offset: number } = type.decode(value, CONFLUENT_HEADER_BYTES, resolver);
+    const { value: record, offset } = decoded;
+    if (offset < 0) throw new Error('truncated buffer');
+    if (offset < value.length) throw new Error('trailing data');
+    return record;
+  };
+}
 
 function isJsonWhitespace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
@@ -213,6 +235,8 @@ function createUnknownIds(ttlMs: number, max: number, now: () => number) {
 interface Contract<T> {
   schema: ContractSchema;
   validate: (input: unknown) => ValidationResult<T>;
+  /** A plain check of a valid record (undefined: invalid, `validate` words why); optional. */
+  check?: (input: unknown) => T | undefined;
 }
 
 /**
@@ -253,11 +277,10 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
     const bound = needsWorkBound(writerType)
       ? { tooMuchWork: (body: Buffer) => checkAvroWork(writerType, body, maxItemsPerMessage) }
       : {};
-    if (writerType.equals(readerType))
-      return { ok: true, read: (body): unknown => readerType.fromBuffer(body), ...bound };
+    if (writerType.equals(readerType)) return { ok: true, read: readBody(readerType), ...bound };
     try {
       const resolver = readerType.createResolver(writerType, { ignoreNamespaces: true });
-      return { ok: true, read: (body): unknown => readerType.fromBuffer(body, resolver), ...bound };
+      return { ok: true, read: readBody(readerType, resolver), ...bound };
     } catch {
       return {
         ok: false,
@@ -322,6 +345,8 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
   }
 
   function validated(raw: unknown, format: DecodeFormat): DecodeResult<T> {
+    const checked = contract.check?.(raw);
+    if (checked !== undefined) return { ok: true, value: checked, format };
     const result = contract.validate(raw);
     return result.ok
       ? { ok: true, value: result.value, format }
@@ -346,8 +371,7 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
 
   function decodeAvro(value: Buffer, schemaId: number, reader: Reader): DecodeResult<T> {
     if (!reader.ok) return { ok: false, code: reader.code, message: reader.message };
-    const body = value.subarray(CONFLUENT_HEADER_BYTES);
-    const tooMuch = reader.tooMuchWork?.(body) ?? null;
+    const tooMuch = reader.tooMuchWork?.(value.subarray(CONFLUENT_HEADER_BYTES)) ?? null;
     if (tooMuch !== null) {
       return {
         ok: false,
@@ -357,7 +381,7 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
     }
     let raw: unknown;
     try {
-      raw = reader.read(body);
+      raw = reader.read(value);
     } catch (error) {
       return {
         ok: false,
@@ -422,7 +446,10 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
  * normalised.
  */
 export function createAuthorizationDecoder(options: DecoderOptions): RecordDecoder<CardAuthorization> {
-  return createDecoder({ schema: cardAuthorizationAvro, validate: validateCardAuthorization }, options);
+  return createDecoder(
+    { schema: cardAuthorizationAvro, validate: validateCardAuthorization, check: checkCardAuthorization },
+    options,
+  );
 }
 
 /** The decoder of `card.alerts.v1` and the partner topics (for the dispatcher and tools). */

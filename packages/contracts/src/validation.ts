@@ -74,18 +74,23 @@ function describeProblems(what: string, problems: readonly ValidationProblem[]):
 
 /**
  * Runs `schema` with the safe error map and turns its outcome into a {@link ValidationResult}.
- * `classify` picks the code from the problems (VALIDATION_FAILED when absent).
+ * `classify` picks the code from the problems (VALIDATION_FAILED when absent). `knownInvalid`:
+ * a plain check already refused the input, so only the worded parse is run (should the schema
+ * accept it after all, its value is returned: zod stays the judge).
  */
 export function validateWith<S extends z.ZodType>(
   schema: S,
   input: unknown,
   what: string,
   classify?: (problems: readonly ValidationProblem[]) => ValidationCode,
+  options: { knownInvalid?: boolean } = {},
 ): ValidationResult<z.output<S>> {
-  // Parse options (such as an error map) take zod off its fast path, more than doubling the cost
-  // of a valid record: the map is only used to explain a failure, on a second parse.
-  const fast = schema.safeParse(input);
-  if (fast.success) return { ok: true, value: fast.data };
+  if (options.knownInvalid !== true) {
+    // Parse options (such as an error map) take zod off its fast path, more than doubling the
+    // cost of a valid record: the map is only used to explain a failure, on a second parse.
+    const fast = schema.safeParse(input);
+    if (fast.success) return { ok: true, value: fast.data };
+  }
   const result = schema.safeParse(input, { error: safeErrorMap });
   if (result.success) return { ok: true, value: result.data };
   const problems = result.error.issues.map((issue) => ({

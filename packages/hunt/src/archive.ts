@@ -74,7 +74,7 @@ export async function* archiveBatches(
 ): AsyncGenerator<InboundMessage[]> {
   let batch: InboundMessage[] = [];
   const push = (row: number, value: Buffer) => {
-    batch.push({ partition: 0, offset: String(row), key: null, value, timestamp: '0' });
+    batch.push({ offset: String(row), key: null, value, timestamp: '0' });
   };
   if (format === 'ndjson') {
     const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });

@@ -211,13 +211,8 @@ export class AuthorizationMonitor {
     }
     const lastOffset = (inBounds[inBounds.length - 1] as { offset: string }).offset;
     await this.#options.beforeBatch?.(inBounds.length);
-    const messages: InboundMessage[] = inBounds.map((m) => ({
-      partition: batch.partition,
-      offset: m.offset,
-      key: m.key,
-      value: m.value,
-      timestamp: m.timestamp,
-    }));
+    // kafkajs messages are InboundMessages as they are: no second shape per message
+    const messages: readonly InboundMessage[] = inBounds;
     const result = await retryUntilDone(
       async () => {
         const started = performance.now();

@@ -13,9 +13,11 @@ export type DecodeResult = ContractDecodeResult<CardAuthorization>;
 /** Decodes input messages; throws a retryable LeakwatchError when the registry is down. */
 export type AuthorizationDecoder = Pick<RecordDecoder<CardAuthorization>, 'decodeBatch'>;
 
-/** One Kafka message of the input topic, as the pipeline sees it. */
+/**
+ * One Kafka message of the input topic, as the pipeline sees it. The fields of a kafkajs message
+ * (which the monitor passes as they are: no copy per message); the partition is the batch's.
+ */
 export interface InboundMessage {
-  partition: number;
   offset: string;
   key: Buffer | null;
   value: Buffer | null;

@@ -39,6 +39,11 @@ export interface MonitorBenchResult {
   rawConsumeRate: number;
   monitorRate: number;
   monitorShareOfCeiling: number;
+  /**
+   * CPU time of the monitor process per authorization (µs), from its first commit to its last:
+   * unlike the rates, it hardly moves with what else runs on the machine.
+   */
+  monitorCpuMicrosPerAuthorization: number;
   /** `leakwatch hunt` over the same retained messages, from its first commit. */
   huntRate: number;
   alertsDuringThroughput: number;
@@ -85,8 +90,14 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
   return rate;
 }
 
+interface SpawnedMonitor {
+  stop: () => Promise<void>;
+  /** CPU seconds the monitor process used so far (its /metrics). */
+  cpuSeconds: () => Promise<number>;
+}
+
 /** The monitor as operators run it: its own process, started by the CLI, ready when /readyz says so. */
-async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
+async function spawnMonitor(env: Record<string, string>): Promise<SpawnedMonitor> {
   const port = await new Promise<number>((resolve) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -120,6 +131,11 @@ async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => 
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
+    },
+    cpuSeconds: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const match = /^leakwatch_process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/m.exec(text);
+      return match ? Number(match[1]) : Number.NaN;
     },
   };
 }
@@ -246,6 +262,7 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   let committed = 0;
   let first = 0;
   let firstCommitted = 0;
+  let firstCpu = 0;
   let lastLog = performance.now();
   while (committed < options.messages) {
     await new Promise((r) => setTimeout(r, 100));
@@ -253,6 +270,7 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     if (first === 0 && committed > 0) {
       first = performance.now();
       firstCommitted = committed;
+      firstCpu = await monitor.cpuSeconds();
     }
     if (performance.now() - lastLog > 5000) {
       lastLog = performance.now();
@@ -260,8 +278,12 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     }
   }
   const monitorRate = ((committed - firstCommitted) / (performance.now() - first)) * 1000;
+  const monitorCpuMicrosPerAuthorization =
+    (((await monitor.cpuSeconds()) - firstCpu) / (committed - firstCommitted)) * 1e6;
   await monitor.stop();
-  log(`  monitor: ${Math.round(monitorRate).toLocaleString('en-US')}/s`);
+  log(
+    `  monitor: ${Math.round(monitorRate).toLocaleString('en-US')}/s, ${monitorCpuMicrosPerAuthorization.toFixed(1)} µs CPU per authorization`,
+  );
 
   // 3b. the retro-hunt over the same retained messages (its own group), timed the same way
   const huntGroup = `leakwatch-hunt-bench-${id}`;
@@ -371,6 +393,7 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     rawConsumeRate,
     monitorRate,
     monitorShareOfCeiling: monitorRate / rawConsumeRate,
+    monitorCpuMicrosPerAuthorization,
     huntRate,
     alertsDuringThroughput: 0,
     latencyRate: options.latencyRate,

@@ -1,7 +1,7 @@
 import {
   maskBin,
-  maskPan,
   normalizePan,
+  panParts,
   schemeOf,
   type Keyring,
   type KeyedFingerprint,
@@ -41,7 +41,7 @@ export function resolveCard(card: AuthorizationCardRecord, keyring: CardKeys): R
     const pan = normalizePan(card.pan);
     if (!pan.ok) return { ok: false, code: 'INVALID_PAN', message: `card.pan: ${pan.reason}` };
     const fingerprints = keyring.fingerprintAll(pan.pan);
-    const masked = maskPan(pan.pan);
+    const masked = panParts(pan.pan);
     return {
       ok: true,
       card: {
@@ -108,8 +108,11 @@ export async function decodeAndResolve(
   keyring: CardKeys,
 ): Promise<DecodedBatch> {
   const batch: DecodedBatch = { resolved: [], deadLetters: [] };
-  const decoded = await decoder.decodeBatch(messages.map((m) => m.value));
-  for (const [index, message] of messages.entries()) {
+  const values: (Buffer | null)[] = new Array<Buffer | null>(messages.length);
+  for (let i = 0; i < messages.length; i++) values[i] = (messages[i] as InboundMessage).value;
+  const decoded = await decoder.decodeBatch(values);
+  for (let index = 0; index < messages.length; index++) {
+    const message = messages[index] as InboundMessage;
     const result = decoded[index] as DecodeResult;
     if (!result.ok) {
       batch.deadLetters.push({ message, code: result.code, reason: result.message });

@@ -39,7 +39,6 @@ export function authorization(overrides: Partial<Authorization> = {}): Authoriza
 
 export function message(offset: number, value = `m${offset}`): InboundMessage {
   return {
-    partition: 0,
     offset: String(offset),
     key: null,
     value: Buffer.from(value),
