@@ -10,3 +10,8 @@ export {
   type DispatcherBenchOptions,
   type DispatcherBenchResult,
 } from './dispatcher-bench.js';
+export {
+  runScaleOutBenchmark,
+  type ScaleOutBenchOptions,
+  type ScaleOutBenchResult,
+} from './scale-out-bench.js';

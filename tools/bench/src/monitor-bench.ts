@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createKeyring } from '@leakwatch/card';
 import type { KafkaSettings, RegistrySettings } from '@leakwatch/config';
@@ -19,6 +18,7 @@ import type { RedisClient } from '@leakwatch/redis';
 import { createTrafficGenerator, generateCards, messageValue, runTraffic } from '@leakwatch/simulator';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { percentile } from './machine.js';
+import { committedTotal, spawnMonitor } from './processes.js';
 
 export interface MonitorBenchOptions {
   kafka: KafkaSettings;
@@ -83,56 +83,6 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
   const rate = await done;
   await consumer.disconnect();
   return rate;
-}
-
-/** The monitor as operators run it: its own process, started by the CLI, ready when /readyz says so. */
-async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
-  const port = await new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-  // LEAKWATCH_BENCH_CPU_PROFILE=1 writes a V8 CPU profile of the monitor to reports/profiles
-  const profile =
-    process.env.LEAKWATCH_BENCH_CPU_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=reports/profiles'] : [];
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=64', ...profile, process.argv[1] as string, 'monitor'],
-    {
-      env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the monitor did not become ready');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /**
