@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Kafka } from 'kafkajs';
 
@@ -25,26 +26,27 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * The monitor as operators run it: its own process, started by the CLI. `ready` (default true)
- * waits for /readyz; the log lines on stdout are kept (the caller picks the level).
+ * The monitor as operators run it: its own process, started by the CLI (`leakwatch monitor`),
+ * or with `production` by the entry the README's "Run in production" gives
+ * (services/monitor/dist/main.js, beside the CLI's dist). `ready` (default true) waits for
+ * /readyz; the log lines on stdout are kept (the caller picks the level).
  */
 export async function spawnMonitor(
   env: Record<string, string>,
-  options: { ready?: boolean } = {},
+  options: { ready?: boolean; production?: boolean } = {},
 ): Promise<BenchMonitor> {
   const port = await freePort();
   // LEAKWATCH_BENCH_CPU_PROFILE=1 writes a V8 CPU profile of the monitor to reports/profiles
   const profile =
     process.env.LEAKWATCH_BENCH_CPU_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=reports/profiles'] : [];
+  const cli = process.argv[1] as string;
+  const entry = join(dirname(cli), '../../monitor/dist/main.js');
+  const script = options.production === true && existsSync(entry) ? [entry] : [cli, 'monitor'];
   const launchedAt = Date.now();
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=64', ...profile, process.argv[1] as string, 'monitor'],
-    {
-      env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...profile, ...script], {
+    env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: BenchMonitor['lines'] = [];
   let partial = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -95,7 +97,7 @@ export async function committedTotal(kafka: Kafka, groupId: string, topic: strin
 }
 
 /** CPU time (user + system) of a process so far, in seconds; 0 once it is gone. */
-function cpuSecondsOf(pid: number): number {
+export function cpuSecondsOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -18,6 +18,7 @@ import { createTrafficGenerator, generateCards, messageValue, runTraffic } from 
 import { Partitioners } from 'kafkajs';
 import {
   committedTotal,
+  cpuSecondsOf,
   cpuWindow,
   spawnMonitor,
   stackPids,
@@ -57,6 +58,8 @@ export interface StartupRun {
   launchToFirstBatchMs: number;
   /** The process's own figure: node start → first batch (excludes fork/exec). */
   sinceProcessStartMs: number;
+  /** CPU seconds the process used by then: what start-up costs on an idle core. */
+  cpuSeconds: number;
   milestones: Array<{ msg: string; ms: number }>;
 }
 
@@ -65,6 +68,9 @@ export interface ScaleOutBenchResult {
   runs: ScaleOutRun[];
   startups: StartupRun[];
 }
+
+/** Authorizations waiting when a start-up is measured. */
+const STARTUP_BACKLOG = 1000;
 
 /** The log lines that mark start-up, in order (see services/monitor/src/main.ts). */
 const MILESTONES = [
@@ -111,49 +117,58 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
       return { fingerprint, expiryTag: keyring.expiryTag(fingerprint, c.expiry, 'bench') };
     }),
   );
-  const topics = {
-    authorizations: `bench.${id}.scale.authorizations`,
-    alerts: `bench.${id}.scale.alerts`,
-    deadLetters: `bench.${id}.scale.dlq`,
-    dispositions: `bench.${id}.scale.dispositions`,
-  };
+  const topicsOf = (suffix: string) => ({
+    authorizations: `bench.${id}.${suffix}.authorizations`,
+    alerts: `bench.${id}.${suffix}.alerts`,
+    deadLetters: `bench.${id}.${suffix}.dlq`,
+    dispositions: `bench.${id}.${suffix}.dispositions`,
+  });
+  // the throughput backlog, and a small one for start-up: a monitor (re)started on a live stream
+  // finds a little lag, and its first batch is then small (a 2 MB fetch per partition of a big
+  // backlog times the processing, not the start-up)
+  const topics = topicsOf('scale');
+  const startupTopics = topicsOf('startup');
+  const all = [...Object.values(topics), ...Object.values(startupTopics)];
   await ensureTopics(
     kafka,
-    Object.values(topics).map((topic) => ({ topic })),
+    all.map((topic) => ({ topic })),
     options.partitions,
   );
-  const encoder = await createAuthorizationEncoder({
-    registry,
-    subject: valueSubject(topics.authorizations),
-  });
-  const encodeAvro = (value: unknown) =>
-    confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const messages = Math.max(options.processes.length > 0 ? options.messages : 0, 10_000);
-  log(`producing ${messages.toLocaleString('en-US')} authorizations…`);
-  await runTraffic({
-    generator: createTrafficGenerator({
-      seed: 5,
-      runId: `bench-scale-${id}`,
-      watchedCards: cards.map((c) => ({ pan: c.pan, expiry: c.expiry })),
-      watchedShare: 0.01,
-      encodeAvro,
-    }),
-    ratePerSecond: Infinity,
-    count: messages,
-    batchSize: 2000,
-    send: async (events) => {
-      await producer.send({
-        topic: topics.authorizations,
-        acks: -1,
-        messages: events.map((e) => ({ key: e.key, value: messageValue(e, encodeAvro) })),
-      });
-    },
-  });
+  const fill = async (topic: string, count: number) => {
+    const encoder = await createAuthorizationEncoder({ registry, subject: valueSubject(topic) });
+    const encodeAvro = (value: unknown) =>
+      confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
+    await runTraffic({
+      generator: createTrafficGenerator({
+        seed: 5,
+        runId: `bench-scale-${id}`,
+        watchedCards: cards.map((c) => ({ pan: c.pan, expiry: c.expiry })),
+        watchedShare: 0.01,
+        encodeAvro,
+      }),
+      ratePerSecond: Infinity,
+      count,
+      batchSize: 2000,
+      send: async (events) => {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: events.map((e) => ({ key: e.key, value: messageValue(e, encodeAvro) })),
+        });
+      },
+    });
+  };
+  const messages = options.processes.length > 0 ? options.messages : 0;
+  if (messages > 0) {
+    log(`producing ${messages.toLocaleString('en-US')} authorizations…`);
+    await fill(topics.authorizations, messages);
+  }
+  if (options.startups > 0) await fill(startupTopics.authorizations, STARTUP_BACKLOG);
   await producer.disconnect();
 
-  const env = (group: string, level: string) => ({
+  const env = (group: string, level: string, t = topics) => ({
     ...options.redisUrlEnv,
     LEAKWATCH_KAFKA_BROKERS: options.kafka.brokers.join(','),
     LEAKWATCH_SCHEMA_REGISTRY_URL: options.registry.url,
@@ -161,17 +176,20 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
     LEAKWATCH_REDIS_KEY_PREFIX: prefix,
     LEAKWATCH_LOG_LEVEL: level,
     LEAKWATCH_CREATE_TOPICS: 'false',
-    LEAKWATCH_TOPIC_AUTHORIZATIONS: topics.authorizations,
-    LEAKWATCH_TOPIC_ALERTS: topics.alerts,
-    LEAKWATCH_TOPIC_DEAD_LETTERS: topics.deadLetters,
-    LEAKWATCH_TOPIC_DISPOSITIONS: topics.dispositions,
+    LEAKWATCH_TOPIC_AUTHORIZATIONS: t.authorizations,
+    LEAKWATCH_TOPIC_ALERTS: t.alerts,
+    LEAKWATCH_TOPIC_DEAD_LETTERS: t.deadLetters,
+    LEAKWATCH_TOPIC_DISPOSITIONS: t.dispositions,
     LEAKWATCH_MONITOR_GROUP_ID: group,
   });
 
   const startups: StartupRun[] = [];
   for (let i = 0; i < options.startups; i++) {
-    // a fresh group: the whole backlog waits, as after a deploy with lag
-    const monitor = await spawnMonitor(env(`bench-startup-${id}-${i}`, 'info'), { ready: false });
+    // a fresh group on the small backlog, started as production runs it
+    const monitor = await spawnMonitor(env(`bench-startup-${id}-${i}`, 'info', startupTopics), {
+      ready: false,
+      production: true,
+    });
     try {
       startups.push(await untilFirstBatch(monitor));
       log(`  start-up ${i + 1}: ${startups.at(-1)?.launchToFirstBatchMs} ms to the first batch`);
@@ -218,7 +236,7 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
   await store.close();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+  await admin.deleteTopics({ topics: all }).catch(() => undefined);
   await admin.disconnect();
   return { messages, runs, startups };
 }
@@ -229,6 +247,7 @@ async function untilFirstBatch(monitor: BenchMonitor): Promise<StartupRun> {
   for (;;) {
     const line = monitor.lines.find((l) => l.msg === 'first batch processed');
     if (line) {
+      const cpuSeconds = cpuSecondsOf(monitor.child.pid as number);
       const at = (msg: string) => {
         const found = monitor.lines.find((l) => l.msg === msg);
         return found?.time ? Date.parse(found.time) - monitor.launchedAt : Number.NaN;
@@ -236,6 +255,7 @@ async function untilFirstBatch(monitor: BenchMonitor): Promise<StartupRun> {
       return {
         launchToFirstBatchMs: at('first batch processed'),
         sinceProcessStartMs: Number(line.sinceProcessStartMs),
+        cpuSeconds,
         milestones: MILESTONES.map((msg) => ({ msg, ms: at(msg) })),
       };
     }
