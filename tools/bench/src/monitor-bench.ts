@@ -12,13 +12,13 @@ import {
   valueSubject,
 } from '@leakwatch/contracts';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
-import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
 import type { RedisClient } from '@leakwatch/redis';
-import { createTrafficGenerator, generateCards, messageValue, runTraffic } from '@leakwatch/simulator';
+import { createTrafficGenerator, messageValue, runTraffic } from '@leakwatch/simulator';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { percentile } from './machine.js';
 import { committedTotal, spawnMonitor } from './processes.js';
+import { watchBenchCards } from './watched.js';
 
 export interface MonitorBenchOptions {
   kafka: KafkaSettings;
@@ -100,29 +100,14 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   const kafka = createKafka({ ...options.kafka, clientId: 'leakwatch-bench' }, silentLogger());
   const registry = createSchemaRegistry(options.registry);
 
-  // watched cards: 1% of traffic lands on them
-  const cards = generateCards({ count: options.watchedCards, seed: 77 });
-  const store = new LeakStore({ redis: options.redis, keyPrefix: prefix });
-  await store.start();
-  await store.upsertIncident({
+  const { store, watched } = await watchBenchCards({
+    redis: options.redis,
+    prefix,
     incidentId: `bench-${id}`,
-    source: 'benchmark',
-    compromiseType: 'WEB_SKIMMING',
-    exposureStart: '2020-02-24',
-    exposureEnd: '2024-10-15',
-    disclosedAt: '2025-05-28',
-    dataExposed: ['PAN', 'EXPIRY', 'CVV', 'NAME'],
-    watchUntil: null,
+    count: options.watchedCards,
+    keyring,
+    keyId: 'bench',
   });
-  for (let i = 0; i < cards.length; i += 5000) {
-    await store.addCards(
-      `bench-${id}`,
-      cards.slice(i, i + 5000).map((c) => {
-        const fingerprint = keyring.fingerprint(c.pan);
-        return { fingerprint, expiryTag: keyring.expiryTag(fingerprint, c.expiry, 'bench') };
-      }),
-    );
-  }
 
   const topics = (suffix: string) => ({
     authorizations: `bench.${id}.${suffix}.authorizations`,
@@ -143,7 +128,6 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   });
   const encodeAvro = (value: unknown) =>
     confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
-  const watched = cards.map((c) => ({ pan: c.pan, expiry: c.expiry }));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 

@@ -139,7 +139,7 @@ function pidsMatching(pattern: RegExp): number[] {
 }
 
 /** The stack's processes on this machine, found by command line (a local stack or compose). */
-export const STACK_PROCESSES: Record<string, RegExp> = {
+const STACK_PROCESSES: Record<string, RegExp> = {
   kafka: /java .*kafka\.Kafka|java .*\/kafka\/.*server\.properties|kafka-server-start/,
   registry: /java .*(apicurio|quarkus)/,
   redis: /^redis-server /,

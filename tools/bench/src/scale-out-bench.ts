@@ -11,10 +11,9 @@ import {
   valueSubject,
 } from '@leakwatch/contracts';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
-import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
 import type { RedisClient } from '@leakwatch/redis';
-import { createTrafficGenerator, generateCards, messageValue, runTraffic } from '@leakwatch/simulator';
+import { createTrafficGenerator, messageValue, runTraffic } from '@leakwatch/simulator';
 import { Partitioners } from 'kafkajs';
 import {
   committedTotal,
@@ -25,6 +24,7 @@ import {
   type BenchMonitor,
   type CpuShares,
 } from './processes.js';
+import { watchBenchCards } from './watched.js';
 
 export interface ScaleOutBenchOptions {
   kafka: KafkaSettings;
@@ -42,7 +42,7 @@ export interface ScaleOutBenchOptions {
   log: (line: string) => void;
 }
 
-export interface ScaleOutRun {
+interface ScaleOutRun {
   processes: number;
   /** Authorizations/s from the first commit to the last, all processes together. */
   rate: number;
@@ -53,7 +53,7 @@ export interface ScaleOutRun {
 }
 
 /** Milliseconds from launch (spawn) to each start-up milestone of one monitor process. */
-export interface StartupRun {
+interface StartupRun {
   /** Parent's clock: spawn → the "first batch processed" log line. */
   launchToFirstBatchMs: number;
   /** The process's own figure: node start → first batch (excludes fork/exec). */
@@ -97,26 +97,14 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
   const kafka = createKafka({ ...options.kafka, clientId: 'leakwatch-bench' }, silentLogger());
   const registry = createSchemaRegistry(options.registry);
 
-  const cards = generateCards({ count: options.watchedCards, seed: 77 });
-  const store = new LeakStore({ redis: options.redis, keyPrefix: prefix });
-  await store.start();
-  await store.upsertIncident({
+  const { store, watched } = await watchBenchCards({
+    redis: options.redis,
+    prefix,
     incidentId: `bench-${id}`,
-    source: 'benchmark',
-    compromiseType: 'WEB_SKIMMING',
-    exposureStart: '2020-02-24',
-    exposureEnd: '2024-10-15',
-    disclosedAt: '2025-05-28',
-    dataExposed: ['PAN', 'EXPIRY', 'CVV', 'NAME'],
-    watchUntil: null,
+    count: options.watchedCards,
+    keyring,
+    keyId: 'bench',
   });
-  await store.addCards(
-    `bench-${id}`,
-    cards.map((c) => {
-      const fingerprint = keyring.fingerprint(c.pan);
-      return { fingerprint, expiryTag: keyring.expiryTag(fingerprint, c.expiry, 'bench') };
-    }),
-  );
   const topicsOf = (suffix: string) => ({
     authorizations: `bench.${id}.${suffix}.authorizations`,
     alerts: `bench.${id}.${suffix}.alerts`,
@@ -144,7 +132,7 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
       generator: createTrafficGenerator({
         seed: 5,
         runId: `bench-scale-${id}`,
-        watchedCards: cards.map((c) => ({ pan: c.pan, expiry: c.expiry })),
+        watchedCards: watched,
         watchedShare: 0.01,
         encodeAvro,
       }),
@@ -218,6 +206,10 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
           window = cpuWindow({ ...stack, monitors: monitors.map((m) => m.child.pid as number) });
         }
       }
+      if (firstCommitted >= messages)
+        throw new Error(
+          `the whole backlog was committed between two polls: too small to time (use --messages 200000 or more)`,
+        );
       const seconds = (performance.now() - first) / 1000;
       const cpu = (window as ReturnType<typeof cpuWindow>).end();
       const rate = (committed - firstCommitted) / seconds;

@@ -59,6 +59,11 @@ export const benchCommand: CommandHandler = {
       connectionName: 'leakwatch-bench',
       maxRetriesPerRequest: 3,
     });
+    // how a monitor the benchmark starts reaches the same Redis
+    const redisUrlEnv: Record<string, string> =
+      config.redis.mode === 'cluster'
+        ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
+        : { LEAKWATCH_REDIS_URL: config.redis.url };
     const want = (part: string) => !values.only || values.only === part;
     const cards = Number(values.cards);
     const sections: string[] = [
@@ -134,10 +139,7 @@ export const benchCommand: CommandHandler = {
           kafka: config.kafka,
           registry: config.registry,
           redis,
-          redisUrlEnv:
-            config.redis.mode === 'cluster'
-              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
-              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          redisUrlEnv,
           messages: Number(values.messages),
           partitions: 6,
           watchedCards: 10_000,
@@ -167,10 +169,7 @@ export const benchCommand: CommandHandler = {
           kafka: config.kafka,
           registry: config.registry,
           redis,
-          redisUrlEnv:
-            config.redis.mode === 'cluster'
-              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
-              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          redisUrlEnv,
           messages: Number(values.messages),
           partitions: 6,
           watchedCards: 10_000,
@@ -185,10 +184,7 @@ export const benchCommand: CommandHandler = {
         const r = await runDispatcherBenchmark({
           kafka: config.kafka,
           registry: config.registry,
-          redisEnv:
-            config.redis.mode === 'cluster'
-              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
-              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          redisEnv: redisUrlEnv,
           partners: 5,
           answerMs: 50,
           deliveries: Number(values.deliveries),
