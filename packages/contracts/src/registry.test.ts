@@ -5,7 +5,8 @@ import { isLeakwatchError } from '@leakwatch/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthorizationDecoder } from './decoder.js';
 import { confluentFrame } from './encoder.js';
-import { createSchemaRegistry, isSchemaNotFound, valueSubject } from './registry.js';
+import { suspiciousChargeAlertAvro } from './avro-schemas.js';
+import { createSchemaRegistry, ensureSchemaRegistered, isSchemaNotFound, valueSubject } from './registry.js';
 
 function responseError(status: number, message: string): Error {
   return Object.assign(new Error(`Confluent_Schema_Registry - ${message}`), {
@@ -100,5 +101,42 @@ describe('createSchemaRegistry with a registry that answers 200 with garbage', (
       http.closeAllConnections();
       http.close();
     }
+  });
+});
+
+describe('ensureSchemaRegistered', () => {
+  const notFound = () =>
+    Object.assign(new Error('Subject not found'), { name: 'ConfluentSchemaRegistryError' });
+  const ruleExists = () => responseError(409, "A rule named 'COMPATIBILITY' already exists.");
+
+  it('survives losing the race to another instance registering the same subject', async () => {
+    // this instance's lookup finds nothing; another instance sets the subject's compatibility
+    // first, so this instance's register is refused with 409; the retry finds the schema
+    const lookups = [notFound(), undefined];
+    const registry = {
+      getRegistryIdBySchema: () => {
+        const failure = lookups.shift();
+        return failure ? Promise.reject(failure) : Promise.resolve(42);
+      },
+      register: () => Promise.reject(ruleExists()),
+    };
+    await expect(ensureSchemaRegistered(registry, suspiciousChargeAlertAvro, 'alerts-value')).resolves.toBe(
+      42,
+    );
+  });
+
+  it('refuses a subject that answers 409 again (an incompatible schema): CONFIG_INVALID', async () => {
+    let registers = 0;
+    const registry = {
+      getRegistryIdBySchema: () => Promise.reject(notFound()),
+      register: () => {
+        registers++;
+        return Promise.reject(responseError(409, 'Schema being registered is incompatible'));
+      },
+    };
+    await expect(
+      ensureSchemaRegistered(registry, suspiciousChargeAlertAvro, 'alerts-value'),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(registers).toBe(2);
   });
 });

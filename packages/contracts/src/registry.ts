@@ -118,6 +118,11 @@ export function valueSubject(topic: string): string {
  * The id of `schema` under `subject`, registering it first when absent (BACKWARD). Looks up
  * before registering, so a subject that already holds the schema is only read: no config
  * request, no new version.
+ *
+ * Instances started together race on a new subject: each finds it absent, and the registry
+ * accepts the first one's compatibility setting and answers the others 409 (Apicurio: "A rule
+ * named 'COMPATIBILITY' already exists"). A 409 is therefore tried once more from the lookup,
+ * which then finds the rule (or the schema) the winner wrote; a second 409 is a real refusal.
  * @throws LeakwatchError REGISTRY_UNAVAILABLE (retryable), CONFIG_INVALID or INTERNAL
  */
 export async function ensureSchemaRegistered(
@@ -126,23 +131,26 @@ export async function ensureSchemaRegistered(
   subject: string,
 ): Promise<number> {
   const confluentSchema = { type: SchemaType.AVRO, schema: schema.text } as const;
-  try {
-    return await registry.getRegistryIdBySchema(subject, confluentSchema);
-  } catch (error) {
-    // the library turns "subject or schema not found" (404) into a ConfluentSchemaRegistryError without status
-    const absent =
-      (error instanceof Error && error.name === 'ConfluentSchemaRegistryError') || isSchemaNotFound(error);
-    if (!absent) throw registrationFailure(error, `looking up ${schema.name} under ${subject}`);
-  }
-  try {
-    const { id } = await registry.register(confluentSchema, {
-      subject,
-      // Apicurio answers GET /config/{subject} with the global default (BACKWARD) and the library
-      // refuses to register when the level it reads differs from this one
-      compatibility: COMPATIBILITY.BACKWARD,
-    });
-    return id;
-  } catch (error) {
-    throw registrationFailure(error, `registering ${schema.name} under ${subject}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await registry.getRegistryIdBySchema(subject, confluentSchema);
+    } catch (error) {
+      // the library turns "subject or schema not found" (404) into a ConfluentSchemaRegistryError without status
+      const absent =
+        (error instanceof Error && error.name === 'ConfluentSchemaRegistryError') || isSchemaNotFound(error);
+      if (!absent) throw registrationFailure(error, `looking up ${schema.name} under ${subject}`);
+    }
+    try {
+      const { id } = await registry.register(confluentSchema, {
+        subject,
+        // Apicurio answers GET /config/{subject} with the global default (BACKWARD) and the library
+        // refuses to register when the level it reads differs from this one
+        compatibility: COMPATIBILITY.BACKWARD,
+      });
+      return id;
+    } catch (error) {
+      if (attempt === 1 && registryStatusOf(error) === 409) continue;
+      throw registrationFailure(error, `registering ${schema.name} under ${subject}`);
+    }
   }
 }

@@ -40,6 +40,12 @@ export interface MonitorOptions {
   /** Input partitions processed side by side (order within a partition is always kept). */
   partitionsConsumedConcurrently?: number;
   /**
+   * How long the group waits for a member that stopped heartbeating (a crashed process) before
+   * its partitions go to the others: the failover time. Default 30,000 ms; the broker bounds it
+   * (group.min.session.timeout.ms, 6,000 by default).
+   */
+  sessionTimeoutMs?: number;
+  /**
    * Upper bound on one produce request (bytes); the output topics' max.message.bytes, read at
    * start, bound it too.
    */
@@ -88,15 +94,19 @@ export class AuthorizationMonitor {
   /** Batches being handled now: a stop waits for them before it commits and leaves. */
   readonly #inFlight = new Set<Promise<void>>();
   #lastError: string | undefined;
+  /** The first batch processed is logged once, with the time since the process started. */
+  #firstBatchLogged = false;
   /** max.message.bytes of the output topics, read at start. */
   #limits = { alerts: DEFAULT_MAX_MESSAGE_BYTES, deadLetters: DEFAULT_MAX_MESSAGE_BYTES };
 
   constructor(options: MonitorOptions) {
     this.#options = options;
+    const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout,
+      // a third of the session at most, so two missed heartbeats do not expire a live member
+      heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 2 * 1024 * 1024,
       allowAutoTopicCreation: false,
@@ -250,6 +260,18 @@ export class AuthorizationMonitor {
     this.#recover(batch.partition);
     this.#record(batch, result.value.outcome, result.value.ms);
     this.#options.onBatch?.(batch.partition, result.value.outcome, messages.length);
+    if (!this.#firstBatchLogged) {
+      this.#firstBatchLogged = true;
+      // start-up time, launch to first batch processed (docs/benchmarks.md "Start-up")
+      logger.info(
+        {
+          partition: batch.partition,
+          messages: messages.length,
+          sinceProcessStartMs: Math.round(process.uptime() * 1000),
+        },
+        'first batch processed',
+      );
+    }
     // Everything the batch produced is acknowledged: its offset may be committed now. The
     // commit runs behind the next batch (one round trip off the latency path); commits of a
     // partition stay in order, and a stop waits for them before leaving the group.

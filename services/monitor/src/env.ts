@@ -36,6 +36,13 @@ const MonitorEnv = z
     LEAKWATCH_TOPIC_DISPOSITIONS: topicName('card.alert-dispositions.v1'),
     LEAKWATCH_MONITOR_GROUP_ID: z.string().min(1).default('leakwatch-monitor'),
     LEAKWATCH_MONITOR_CONCURRENCY: positiveInt(6, 64),
+    /** Failover time: a crashed member's partitions move to the others after this long. */
+    LEAKWATCH_MONITOR_SESSION_TIMEOUT_MS: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(6000, 'must be at least 6000 (the broker refuses shorter sessions by default)')
+      .max(300_000)
+      .default(30_000),
     // snappy: cheap to compress, pure JS here, and accepted by the broker as written; lz4 and
     // zstd are read but not written (see packages/kafka/src/codecs.ts), gzip costs more CPU
     LEAKWATCH_KAFKA_COMPRESSION: z

@@ -214,6 +214,7 @@ async function buildAndStart(
     topics,
     groupId: env.LEAKWATCH_MONITOR_GROUP_ID,
     partitionsConsumedConcurrently: env.LEAKWATCH_MONITOR_CONCURRENCY,
+    sessionTimeoutMs: env.LEAKWATCH_MONITOR_SESSION_TIMEOUT_MS,
     compression: compressionType(env.LEAKWATCH_KAFKA_COMPRESSION),
     dependencies: {
       decoder: createAuthorizationDecoder({ registry: schemaRegistry, lookupTimeoutMs: 5000 }),

@@ -15,3 +15,8 @@ export {
   type WatchFilterBenchOptions,
   type WatchFilterBenchResult,
 } from './filter-bench.js';
+export {
+  runScaleOutBenchmark,
+  type ScaleOutBenchOptions,
+  type ScaleOutBenchResult,
+} from './scale-out-bench.js';

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createKeyring } from '@leakwatch/card';
 import type { KafkaSettings, RegistrySettings } from '@leakwatch/config';
@@ -13,12 +12,13 @@ import {
   valueSubject,
 } from '@leakwatch/contracts';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
-import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
 import type { RedisClient } from '@leakwatch/redis';
-import { createTrafficGenerator, generateCards, messageValue, runTraffic } from '@leakwatch/simulator';
+import { createTrafficGenerator, messageValue, runTraffic } from '@leakwatch/simulator';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { percentile } from './machine.js';
+import { committedTotal, spawnMonitor } from './processes.js';
+import { watchBenchCards } from './watched.js';
 
 export interface MonitorBenchOptions {
   kafka: KafkaSettings;
@@ -90,67 +90,6 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
   return rate;
 }
 
-interface SpawnedMonitor {
-  stop: () => Promise<void>;
-  /** CPU seconds the monitor process used so far (its /metrics). */
-  cpuSeconds: () => Promise<number>;
-}
-
-/** The monitor as operators run it: its own process, started by the CLI, ready when /readyz says so. */
-async function spawnMonitor(env: Record<string, string>): Promise<SpawnedMonitor> {
-  const port = await new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-  // LEAKWATCH_BENCH_CPU_PROFILE=1 writes a V8 CPU profile of the monitor to reports/profiles
-  const profile =
-    process.env.LEAKWATCH_BENCH_CPU_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=reports/profiles'] : [];
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=64', ...profile, process.argv[1] as string, 'monitor'],
-    {
-      env: { ...process.env, ...env, LEAKWATCH_HTTP_PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the monitor did not become ready');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-    cpuSeconds: async () => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      const match = /^leakwatch_process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/m.exec(text);
-      return match ? Number(match[1]) : Number.NaN;
-    },
-  };
-}
-
-async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /**
  * Throughput: N authorizations are produced first; the raw kafkajs consume rate of those same
  * messages is the ceiling; then the monitor processes them and its committed offsets are timed.
@@ -166,29 +105,14 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   const kafka = createKafka({ ...options.kafka, clientId: 'leakwatch-bench' }, silentLogger());
   const registry = createSchemaRegistry(options.registry);
 
-  // watched cards: 1% of traffic lands on them
-  const cards = generateCards({ count: options.watchedCards, seed: 77 });
-  const store = new LeakStore({ redis: options.redis, keyPrefix: prefix });
-  await store.start();
-  await store.upsertIncident({
+  const { store, watched } = await watchBenchCards({
+    redis: options.redis,
+    prefix,
     incidentId: `bench-${id}`,
-    source: 'benchmark',
-    compromiseType: 'WEB_SKIMMING',
-    exposureStart: '2020-02-24',
-    exposureEnd: '2024-10-15',
-    disclosedAt: '2025-05-28',
-    dataExposed: ['PAN', 'EXPIRY', 'CVV', 'NAME'],
-    watchUntil: null,
+    count: options.watchedCards,
+    keyring,
+    keyId: 'bench',
   });
-  for (let i = 0; i < cards.length; i += 5000) {
-    await store.addCards(
-      `bench-${id}`,
-      cards.slice(i, i + 5000).map((c) => {
-        const fingerprint = keyring.fingerprint(c.pan);
-        return { fingerprint, expiryTag: keyring.expiryTag(fingerprint, c.expiry, 'bench') };
-      }),
-    );
-  }
 
   const topics = (suffix: string) => ({
     authorizations: `bench.${id}.${suffix}.authorizations`,
@@ -209,7 +133,6 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   });
   const encodeAvro = (value: unknown) =>
     confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
-  const watched = cards.map((c) => ({ pan: c.pan, expiry: c.expiry }));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 

@@ -9,6 +9,7 @@ import {
   runLeakStoreBenchmark,
   runMonitorBenchmark,
   runWatchFilterBenchmark,
+  runScaleOutBenchmark,
 } from '@leakwatch/bench';
 import { createRedisClient } from '@leakwatch/redis';
 import { writeIncidentFiles } from '@leakwatch/simulator';
@@ -16,7 +17,7 @@ import { loadCliEnv } from '../cli-env.js';
 import { importCards } from './leaks.js';
 import type { CommandHandler } from './command.js';
 
-const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher|filter] [--cards <n>] [--messages <n>]
+const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher|filter|scale-out|startup] [--cards <n>] [--messages <n>]
 
 Measures Leakwatch against its targets on this machine, against the running stack (LEAKWATCH_*
 endpoints, or the local stack's defaults), and writes a Markdown report to reports/.
@@ -26,9 +27,12 @@ endpoints, or the local stack's defaults), and writes a Markdown report to repor
   dispatcher  webhook deliveries/s to 5 partners answering in 50 ms; p99 produced -> accepted at 5,000/s
   filter   the monitors' in-process watch filter: build time, bytes/card and false positives at
            --filter-cards; start-up load of that many from Redis; Redis commands for clean lookups
+  scale-out   authorizations/s of 1, 2, 3 monitor processes in one group on the same backlog, with
+              the CPU of the monitors, Kafka, the registry and Redis (from /proc) meanwhile
+  startup     monitor launch -> first batch processed against the running stack (target 3 s)
 Options: --cards (1000000), --messages (300000), --latency-rate (5000), --latency-seconds (30),
   --deliveries (50000), --dispatch-concurrency (128), --dispatchers (1: dispatcher processes),
-  --filter-cards (10000000)
+  --filter-cards (10000000), --processes (1,2,3), --startups (5)
 `;
 
 export const benchCommand: CommandHandler = {
@@ -45,6 +49,8 @@ export const benchCommand: CommandHandler = {
         'latency-rate': { type: 'string', default: '5000' },
         'latency-seconds': { type: 'string', default: '30' },
         'filter-cards': { type: 'string', default: '10000000' },
+        processes: { type: 'string', default: '1,2,3' },
+        startups: { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -59,6 +65,11 @@ export const benchCommand: CommandHandler = {
       connectionName: 'leakwatch-bench',
       maxRetriesPerRequest: 3,
     });
+    // how a monitor the benchmark starts reaches the same Redis
+    const redisUrlEnv: Record<string, string> =
+      config.redis.mode === 'cluster'
+        ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
+        : { LEAKWATCH_REDIS_URL: config.redis.url };
     const want = (part: string) => !values.only || values.only === part;
     const cards = Number(values.cards);
     const sections: string[] = [
@@ -134,10 +145,7 @@ export const benchCommand: CommandHandler = {
           kafka: config.kafka,
           registry: config.registry,
           redis,
-          redisUrlEnv:
-            config.redis.mode === 'cluster'
-              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
-              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          redisUrlEnv,
           messages: Number(values.messages),
           partitions: 6,
           watchedCards: 10_000,
@@ -161,15 +169,29 @@ export const benchCommand: CommandHandler = {
           '',
         );
       }
+      if (want('scale-out') || want('startup')) {
+        const scaleOut = want('scale-out');
+        log(scaleOut ? '== monitor scale-out and start-up' : '== monitor start-up');
+        const r = await runScaleOutBenchmark({
+          kafka: config.kafka,
+          registry: config.registry,
+          redis,
+          redisUrlEnv,
+          messages: Number(values.messages),
+          partitions: 6,
+          watchedCards: 10_000,
+          processes: scaleOut ? values.processes.split(',').map(Number) : [],
+          startups: Number(values.startups),
+          log,
+        });
+        sections.push(...scaleOutSections(r));
+      }
       if (want('dispatcher')) {
         log('== dispatcher');
         const r = await runDispatcherBenchmark({
           kafka: config.kafka,
           registry: config.registry,
-          redisEnv:
-            config.redis.mode === 'cluster'
-              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
-              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          redisEnv: redisUrlEnv,
           partners: 5,
           answerMs: 50,
           deliveries: Number(values.deliveries),
@@ -234,3 +256,52 @@ export const benchCommand: CommandHandler = {
     return 0;
   },
 };
+
+/** The report's scale-out and start-up tables. */
+function scaleOutSections(r: Awaited<ReturnType<typeof runScaleOutBenchmark>>): string[] {
+  const lines: string[] = [];
+  if (r.runs.length > 0) {
+    const groups = Object.keys(r.runs[0]?.cpu.cores ?? {});
+    lines.push(
+      `## Monitor scale-out (${r.messages.toLocaleString('en-US')} authorizations pre-produced, 6 partitions, 1% watched; one group per run)`,
+      '',
+      `| processes | authorizations/s | per monitor CPU-second | seconds | ${groups.map((g) => `${g} cores`).join(' | ')} | machine cores busy | load (1 min) |`,
+      `|---|---|---|---|${groups.map(() => '---|').join('')}---|---|`,
+      ...r.runs.map(
+        (run) =>
+          `| ${run.processes} | ${Math.round(run.rate).toLocaleString('en-US')} | ${Math.round(run.rate / (run.cpu.cores.monitors ?? Number.NaN)).toLocaleString('en-US')} | ${run.seconds.toFixed(1)} | ${groups
+            .map((g) => (run.cpu.cores[g] ?? 0).toFixed(2))
+            .join(
+              ' | ',
+            )} | ${run.cpu.machineCores.toFixed(2)} of ${run.cpu.machineCoresTotal.toFixed(1)} | ${run.load1.toFixed(2)} |`,
+      ),
+      '',
+      'Cores: CPU seconds used during the run (from /proc, as pidstat) divided by its length.',
+      '',
+    );
+  }
+  if (r.startups.length > 0) {
+    const sorted = r.startups.map((s) => s.launchToFirstBatchMs).sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] as number;
+    const typical = r.startups.find((s) => s.launchToFirstBatchMs === median) ?? r.startups[0];
+    lines.push(
+      `## Monitor start-up (launch of \`node services/monitor/dist/main.js\` → first batch processed; running stack, fresh group, 1,000 authorizations waiting; ${r.startups.length} launches)`,
+      '',
+      '| measure | figure | target |',
+      '|---|---|---|',
+      `| launch (spawn) → "first batch processed" log line | median ${median} ms, max ${sorted.at(-1)} ms | ≤ 3,000 ms |`,
+      `| the process's own figure (node start → first batch) | ${r.startups.map((s) => s.sinceProcessStartMs).join(', ')} ms | |`,
+      `| CPU the process used by its first batch (start-up on an idle core costs at least this) | ${r.startups.map((s) => s.cpuSeconds.toFixed(2)).join(', ')} s | |`,
+      '',
+      'The median launch, milestone by milestone (ms after spawn, from the log lines):',
+      '',
+      '| milestone | ms |',
+      '|---|---|',
+      ...[...(typical?.milestones ?? [])]
+        .sort((a, b) => a.ms - b.ms)
+        .map((m) => `| ${m.msg} | ${Number.isNaN(m.ms) ? 'n/a' : m.ms} |`),
+      '',
+    );
+  }
+  return lines;
+}
