@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withLuhnCheckDigit } from '@leakwatch/card';
 import {
+  alertIdFor,
   createAuthorizationEncoder,
   createDispositionDecoder,
   createSchemaRegistry,
@@ -18,7 +19,6 @@ import {
 import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
 import type { MonitorHandle } from '@leakwatch/monitor-service';
-import { alertIdFor } from '@leakwatch/pipeline';
 import { integrationTest as it } from '@leakwatch/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, vi } from 'vitest';

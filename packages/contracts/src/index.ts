@@ -105,3 +105,4 @@ export {
   type SchemaRegistrySettings,
 } from './registry.js';
 export { exampleAuthorization, exampleAlert, exampleDisposition } from './examples.js';
+export { alertIdFor } from './alert-id.js';
