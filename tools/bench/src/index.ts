@@ -10,3 +10,9 @@ export {
   type DispatcherBenchOptions,
   type DispatcherBenchResult,
 } from './dispatcher-bench.js';
+export {
+  runHuntIsolationBenchmark,
+  type HuntIsolationOptions,
+  type HuntIsolationResult,
+  type HuntIsolationRow,
+} from './hunt-isolation-bench.js';

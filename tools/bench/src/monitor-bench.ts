@@ -86,7 +86,7 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
 }
 
 /** The monitor as operators run it: its own process, started by the CLI, ready when /readyz says so. */
-async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
+export async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => Promise<void> }> {
   const port = await new Promise<number>((resolve) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -124,7 +124,7 @@ async function spawnMonitor(env: Record<string, string>): Promise<{ stop: () => 
   };
 }
 
-async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+export async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -275,6 +275,8 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
       `bench-${id}`,
       '--from',
       '2000-01-01',
+      '--max-rate',
+      'unlimited',
     ],
     {
       env: { ...process.env, ...monitorEnv(throughputTopics, group) },

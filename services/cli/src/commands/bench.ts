@@ -7,15 +7,17 @@ import {
   describeMachine,
   runDispatcherBenchmark,
   runLeakStoreBenchmark,
+  runHuntIsolationBenchmark,
   runMonitorBenchmark,
 } from '@leakwatch/bench';
 import { createRedisClient } from '@leakwatch/redis';
 import { writeIncidentFiles } from '@leakwatch/simulator';
 import { loadCliEnv } from '../cli-env.js';
 import { importCards } from './leaks.js';
+import { CliFailure } from './index.js';
 import type { CommandHandler } from './command.js';
 
-const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher] [--cards <n>] [--messages <n>]
+const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher|hunt-isolation] [--cards <n>] [--messages <n>]
 
 Measures Leakwatch against its targets on this machine, against the running stack (LEAKWATCH_*
 endpoints, or the local stack's defaults), and writes a Markdown report to reports/.
@@ -23,8 +25,10 @@ endpoints, or the local stack's defaults), and writes a Markdown report to repor
   import   leaks import of a generated cards file (parse, fingerprint, Redis), cards/s
   monitor  monitor authorizations/s vs the raw kafkajs consume ceiling; end-to-end p50/p99 at 5,000/s
   dispatcher  webhook deliveries/s to 5 partners answering in 50 ms; p99 produced -> accepted at 5,000/s
+  hunt-isolation  (only with --only) the monitor's rate on a backlog alone, then beside a retro-hunt
+           at each --hunt-rates throttle: the slowdown, and the highest throttle within 20%
 Options: --cards (1000000), --messages (300000), --latency-rate (5000), --latency-seconds (30),
-  --deliveries (50000), --dispatch-concurrency (128)
+  --deliveries (50000), --dispatch-concurrency (128), --hunt-rates (5000,10000,20000,unlimited)
 `;
 
 export const benchCommand: CommandHandler = {
@@ -39,6 +43,7 @@ export const benchCommand: CommandHandler = {
         'dispatch-concurrency': { type: 'string', default: '128' },
         'latency-rate': { type: 'string', default: '5000' },
         'latency-seconds': { type: 'string', default: '30' },
+        'hunt-rates': { type: 'string', default: '5000,10000,20000,unlimited' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -53,8 +58,22 @@ export const benchCommand: CommandHandler = {
       connectionName: 'leakwatch-bench',
       maxRetriesPerRequest: 3,
     });
+    // hunt-isolation runs only when asked: it is long, and measures contention, not speed
     const want = (part: string) => !values.only || values.only === part;
     const cards = Number(values.cards);
+    const redisEnv: Record<string, string> =
+      config.redis.mode === 'cluster'
+        ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
+        : { LEAKWATCH_REDIS_URL: config.redis.url };
+    const deleteKeys = async (prefix: string) => {
+      if (config.redis.mode !== 'single') return;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    };
     const sections: string[] = [
       `# Leakwatch benchmark, ${new Date().toISOString()}`,
       '',
@@ -128,10 +147,7 @@ export const benchCommand: CommandHandler = {
           kafka: config.kafka,
           registry: config.registry,
           redis,
-          redisUrlEnv:
-            config.redis.mode === 'cluster'
-              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
-              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          redisUrlEnv: redisEnv,
           messages: Number(values.messages),
           partitions: 6,
           watchedCards: 10_000,
@@ -159,25 +175,14 @@ export const benchCommand: CommandHandler = {
         const r = await runDispatcherBenchmark({
           kafka: config.kafka,
           registry: config.registry,
-          redisEnv:
-            config.redis.mode === 'cluster'
-              ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
-              : { LEAKWATCH_REDIS_URL: config.redis.url },
+          redisEnv,
           partners: 5,
           answerMs: 50,
           deliveries: Number(values.deliveries),
           latencyRate: Number(values['latency-rate']),
           latencySeconds: Number(values['latency-seconds']),
           concurrency: Number(values['dispatch-concurrency']),
-          deleteKeys: async (prefix) => {
-            if (config.redis.mode !== 'single') return;
-            let cursor = '0';
-            do {
-              const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-              cursor = next;
-              if (keys.length > 0) await redis.unlink(...keys);
-            } while (cursor !== '0');
-          },
+          deleteKeys,
           log,
         });
         sections.push(
@@ -188,6 +193,41 @@ export const benchCommand: CommandHandler = {
           `| sustained webhook deliveries (${r.deliveries.toLocaleString('en-US')} alerts pre-produced, first to last 2xx) | ${Math.round(r.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s | ≥ 5,000 |`,
           `| the same per CPU second of the dispatcher process (what one free core does; the machine is shared) | ${r.deliveriesPerCpuSecond === null ? 'n/a' : Math.round(r.deliveriesPerCpuSecond).toLocaleString('en-US')} deliveries/CPU-s | |`,
           `| alert produced → partner 2xx at ${r.latencyRate}/s (achieved ${Math.round(r.latencyAchievedRate)}/s), ${r.latencySamples} deliveries | p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, max ${r.latencyMaxMs} ms | p99 ≤ 250 ms |`,
+          '',
+        );
+      }
+      if (values.only === 'hunt-isolation') {
+        log('== retro-hunt beside the live monitor');
+        const r = await runHuntIsolationBenchmark({
+          kafka: config.kafka,
+          registry: config.registry,
+          redis,
+          redisUrlEnv: redisEnv,
+          messages: Number(values.messages),
+          partitions: 6,
+          watchedCards: 10_000,
+          huntRates: parseHuntRates(values['hunt-rates']),
+          deleteKeys,
+          log,
+        });
+        const rate = (n: number) => Math.round(n).toLocaleString('en-US');
+        const best =
+          r.bestWithin20 === undefined
+            ? 'none of those tried'
+            : r.bestWithin20 === null
+              ? 'unthrottled'
+              : `--max-rate ${r.bestWithin20}`;
+        sections.push(
+          `## Retro-hunt beside the live monitor (${r.messages.toLocaleString('en-US')} backlog, 6 partitions, 1% watched)`,
+          '',
+          '| hunt throttle | monitor alone | monitor beside the hunt | slowdown | hunt meanwhile | load (1 min) |',
+          '|---|---|---|---|---|---|',
+          ...r.rows.map(
+            (row) =>
+              `| ${row.huntMaxRate === null ? 'unthrottled' : `--max-rate ${row.huntMaxRate}`} | ${rate(row.monitorAlone)}/s | ${rate(row.monitorBeside)}/s | ${(row.slowdown * 100).toFixed(0)}% | ${rate(row.huntRate)}/s | ${row.load.toFixed(2)} |`,
+          ),
+          '',
+          `Highest throttle with a slowdown ≤ 20% (target): ${best}.`,
           '',
         );
       }
@@ -202,3 +242,15 @@ export const benchCommand: CommandHandler = {
     return 0;
   },
 };
+
+/** --hunt-rates: comma-separated throttles, each a number above 0 or `unlimited`. */
+function parseHuntRates(value: string): Array<number | null> {
+  return value.split(',').map((part) => {
+    const text = part.trim();
+    if (text === 'unlimited') return null;
+    const rate = Number(text);
+    if (!(rate > 0))
+      throw new CliFailure(`--hunt-rates: "${text}" is not a number above 0 or "unlimited"`, 2);
+    return rate;
+  });
+}
