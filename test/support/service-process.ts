@@ -82,7 +82,7 @@ export function spawnService(command: string, args: string[], env: Record<string
 }
 
 /** The pids below `pid`, from /proc (Linux). */
-export function descendants(pid: number): number[] {
+function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
