@@ -1,94 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  createAlertDecoder,
-  createAlertEncoder,
-  createSchemaRegistry,
-  ensureSchemaRegistered,
-  exampleAlert,
-  suspiciousChargeAlertAvro,
-  valueSubject,
-  type Severity,
-  type SuspiciousChargeAlert,
-} from '@leakwatch/contracts';
+import { createAlertDecoder, createSchemaRegistry, type SuspiciousChargeAlert } from '@leakwatch/contracts';
 import { webhookId } from '@leakwatch/delivery';
 import { loadEnv, startDispatcher, type DispatcherHandle } from '@leakwatch/dispatcher-service';
 import { silentLogger } from '@leakwatch/logger';
-import { collectMessages, integrationTest as it, type StackEndpoints } from '@leakwatch/testing';
-import type { Kafka } from 'kafkajs';
+import { collectMessages, integrationTest as it } from '@leakwatch/testing';
 import { describe, expect, onTestFinished } from 'vitest';
 import { buildCli, CLI_MAIN, REPO_ROOT } from './support/monitor-process.js';
+import {
+  alert,
+  DISPATCHER_MAIN,
+  dispatcherEnv,
+  produceAlerts,
+  secret,
+} from './support/dispatcher-harness.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
-
-const DISPATCHER_MAIN = fileURLToPath(new URL('../services/dispatcher/dist/main.js', import.meta.url));
-const secret = `whsec_${Buffer.alloc(32, 11).toString('base64')}`;
-
-function alert(n: number, bin: string, severity: Severity = 'HIGH'): SuspiciousChargeAlert {
-  const base = exampleAlert();
-  return {
-    ...base,
-    alertId: `alt-${n}`,
-    eventId: `evt-${n}`,
-    detectedAt: Date.now(),
-    severity,
-    card: {
-      ...base.card,
-      bin,
-      fingerprint: createHash('sha256').update(`card-${n}`).digest('base64url'),
-    },
-  };
-}
-
-async function produceAlerts(
-  kafka: Kafka,
-  endpoints: StackEndpoints,
-  topic: string,
-  alerts: SuspiciousChargeAlert[],
-) {
-  const registry = createSchemaRegistry({ url: endpoints.schemaRegistryUrl });
-  await ensureSchemaRegistered(registry, suspiciousChargeAlertAvro, valueSubject(topic));
-  const encoder = await createAlertEncoder({ registry, subject: valueSubject(topic) });
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: alerts.map((a) => ({ key: a.card.fingerprint, value: encoder.encode(a) })),
-  });
-  await producer.disconnect();
-}
-
-function dispatcherEnv(
-  endpoints: StackEndpoints,
-  options: {
-    alerts: string;
-    dispositions: string;
-    groupId: string;
-    redisPrefix: string;
-    partnersFile: string;
-  },
-): Record<string, string> {
-  return {
-    LEAKWATCH_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    LEAKWATCH_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-    LEAKWATCH_REDIS_URL: endpoints.redisUrl,
-    LEAKWATCH_REDIS_KEY_PREFIX: options.redisPrefix,
-    LEAKWATCH_TOPIC_ALERTS: options.alerts,
-    LEAKWATCH_TOPIC_DISPOSITIONS: options.dispositions,
-    LEAKWATCH_DISPATCHER_GROUP_ID: options.groupId,
-    LEAKWATCH_PARTNERS_FILE: options.partnersFile,
-    LEAKWATCH_HTTP_PORT: '0',
-    LEAKWATCH_DISPATCH_INTAKE: 'false',
-    LEAKWATCH_TOPIC_PARTITIONS: '3',
-    LEAKWATCH_DISPATCH_POLL_MS: '100',
-    LEAKWATCH_DISPATCH_LEASE_MARGIN_MS: '500',
-    LEAKWATCH_LOG_LEVEL: 'warn',
-  };
-}
 
 async function until(
   what: string,

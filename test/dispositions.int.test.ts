@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyring, withLuhnCheckDigit } from '@leakwatch/card';
 import {
+  alertIdFor,
   createAuthorizationEncoder,
   createDispositionDecoder,
   createDispositionEncoder,
@@ -19,7 +20,6 @@ import {
 import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
 import type { MonitorHandle } from '@leakwatch/monitor-service';
-import { alertIdFor } from '@leakwatch/pipeline';
 import { integrationTest as it } from '@leakwatch/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, vi } from 'vitest';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maskPan, withLuhnCheckDigit, type Keyring } from '@leakwatch/card';
 import {
+  alertIdFor,
   createAuthorizationEncoder,
   createSchemaRegistry,
   valueSubject,
@@ -10,7 +11,6 @@ import {
   type SuspiciousChargeAlert,
 } from '@leakwatch/contracts';
 import type { MonitorHandle } from '@leakwatch/monitor-service';
-import { alertIdFor } from '@leakwatch/pipeline';
 import { defaultRuleSet, parseRuleSet } from '@leakwatch/rules';
 import { integrationTest as it, type CollectedMessage } from '@leakwatch/testing';
 import type { Kafka, Producer } from 'kafkajs';

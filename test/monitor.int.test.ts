@@ -1,5 +1,6 @@
 import { maskBin, withLuhnCheckDigit } from '@leakwatch/card';
 import {
+  alertIdFor,
   cardAuthorizationAvro,
   confluentFrame,
   createAuthorizationEncoder,
@@ -10,7 +11,7 @@ import {
 } from '@leakwatch/contracts';
 import { createRootLogger } from '@leakwatch/logger';
 import type { MonitorHandle } from '@leakwatch/monitor-service';
-import { alertIdFor, DLQ_HEADERS } from '@leakwatch/pipeline';
+import { DLQ_HEADERS } from '@leakwatch/pipeline';
 import { defaultRuleSet } from '@leakwatch/rules';
 import { integrationTest as it } from '@leakwatch/testing';
 import type { Producer, RecordMetadata } from 'kafkajs';

@@ -1,15 +1,22 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import {
   cardAuthorizationAvro,
   createSchemaRegistry,
   ensureSchemaRegistered,
   valueSubject,
 } from '@leakwatch/contracts';
+import { webhookId } from '@leakwatch/delivery';
 import { integrationTest as it } from '@leakwatch/testing';
-import { describe, expect, vi } from 'vitest';
+import { describe, expect, onTestFinished, vi } from 'vitest';
+import { ANALYST, consoleEnv, ConsoleClient, writeUsersFile } from './support/console-harness.js';
+import {
+  alert,
+  DISPATCHER_MAIN,
+  dispatcherEnv,
+  produceAlerts,
+  secret,
+  writePartnersFile,
+} from './support/dispatcher-harness.js';
 import {
   committedCount,
   getOps,
@@ -18,58 +25,32 @@ import {
   waitUntilReady,
   watchedIncident,
 } from './support/monitor-harness.js';
+import { alive, portFree, REPO_ROOT, spawnService, type ServiceProcess } from './support/service-process.js';
 import { produceEvents, simulatedValue, trafficFor } from './support/traffic.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 /*
  * README "Run in production": SIGTERM to exactly the command the README gives drains, commits,
- * exits 0, releases the HTTP port and leaves no process behind. The development command
- * (`pnpm leakwatch monitor`) must not leave an orphan either: pnpm forwards the signal to its
- * child only when the script execs node.
+ * exits 0 (so within LEAKWATCH_SHUTDOWN_TIMEOUT_MS: past it the exit code is 1), releases its
+ * ports and leaves no process behind. The development command (`pnpm leakwatch monitor`) must not
+ * leave an orphan either: pnpm forwards the signal to its child only when the script execs node.
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WAIT = { timeout: 60_000, interval: 200 } as const;
 
-/** The pids below `pid`, from /proc (Linux). */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  const found: number[] = [];
-  const walk = (p: number) => {
-    for (const child of children.get(p) ?? []) {
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return found;
-}
-
-/** Alive = has a /proc entry that is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+/** SIGTERM, then: exit 0 (not the deadline's 1), "stopped" logged, no process left, `ports` free. */
+async function stopsCleanly(service: ServiceProcess, ports: number[]): Promise<void> {
+  const tree = service.tree();
+  expect(tree.length, 'the service runs').toBeGreaterThanOrEqual(1);
+  service.child.kill('SIGTERM');
+  const exit = await service.exited;
+  expect(exit, service.lines.slice(-20).join('\n')).toEqual({ code: 0, signal: null });
+  expect(service.lines.join('\n')).toContain('"msg":"shutdown requested"');
+  await vi.waitFor(() => expect(tree.filter(alive), 'processes left behind').toEqual([]), {
+    timeout: 5000,
+    interval: 100,
   });
+  for (const port of ports) expect(await portFree(port), `port ${port} released`).toBe(true);
 }
 
 const COMMANDS: Array<{ name: string; command: string; args: string[] }> = [
@@ -93,7 +74,7 @@ describe('README "Run in production": SIGTERM to the documented command', () => 
       groupId,
       testId,
     }) => {
-      expect(existsSync(`${ROOT}services/monitor/dist/main.js`), 'build first (pnpm build)').toBe(true);
+      expect(existsSync(`${REPO_ROOT}services/monitor/dist/main.js`), 'build first (pnpm build)').toBe(true);
       const { topics, fingerprintKeys, keyring, watchedCards } = await watchedIncident({
         createTopics,
         redis,
@@ -115,38 +96,10 @@ describe('README "Run in production": SIGTERM to the documented command', () => 
         fingerprintKeys,
         extra: { LEAKWATCH_LOG_LEVEL: 'info' },
       });
-      const child = spawn(command, args, {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const lines: string[] = [];
-      let port: number | undefined;
-      const onData = (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n')) {
-          lines.push(line);
-          if (line.includes('serving /metrics')) {
-            try {
-              port = (JSON.parse(line) as { port?: number }).port;
-            } catch {
-              /* not JSON */
-            }
-          }
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
+      const monitor = spawnService(command, args, env);
       const producer = kafka.producer({ allowAutoTopicCreation: false });
-      let tree: number[] = [];
       try {
-        const httpPort = await vi.waitFor(() => {
-          expect(child.exitCode, lines.slice(-20).join('\n')).toBeNull();
-          expect(port).toBeTypeOf('number');
-          return port as number;
-        }, WAIT);
+        const httpPort = (await monitor.logged('serving /metrics')).port as number;
         await waitUntilReady(httpPort, WAIT);
         await producer.connect();
         await produceEvents(producer, topics.authorizations, events, simulatedValue(encodeAvro));
@@ -155,24 +108,124 @@ describe('README "Run in production": SIGTERM to the documented command', () => 
           expect(processedCounts(metrics).total).toBe(events.length);
         }, WAIT);
 
-        tree = [child.pid as number, ...descendants(child.pid as number)];
-        expect(tree.length, 'the monitor runs (pnpm has node below it)').toBeGreaterThanOrEqual(1);
-        child.kill('SIGTERM');
-        const exit = await exited;
-        expect(exit, lines.slice(-20).join('\n')).toEqual({ code: 0, signal: null });
-        expect(lines.join('\n')).toContain('"msg":"stopped"');
-        await vi.waitFor(() => expect(tree.filter(alive), 'processes left behind').toEqual([]), {
-          timeout: 5000,
-          interval: 100,
-        });
-        expect(await portFree(httpPort), `port ${httpPort} released`).toBe(true);
+        await stopsCleanly(monitor, [httpPort]);
+        expect(monitor.lines.join('\n')).toContain('"msg":"stopped"');
         expect(await committedCount(admin, groupId, topics.authorizations)).toBe(events.length);
       } finally {
         await producer.disconnect();
         // a failed run must not leave its orphan running into the next tests
-        for (const pid of tree.filter(alive)) process.kill(pid, 'SIGKILL');
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        monitor.killAll();
       }
     });
   }
+});
+
+describe('README "Run in production": SIGTERM to the dispatcher and the console', () => {
+  it('node services/dispatcher/dist/main.js: exits 0, frees its ports; retries in flight survive', async ({
+    kafka,
+    admin,
+    endpoints,
+    createTopics,
+    groupId,
+    redisPrefix,
+  }) => {
+    expect(existsSync(DISPATCHER_MAIN), 'build first (pnpm build)').toBe(true);
+    const [alerts, dispositions] = await createTopics([
+      { name: 'alerts' },
+      { name: 'dispositions', numPartitions: 1 },
+    ]);
+    // the issuer refuses every try until the first dispatcher has stopped: at SIGTERM each
+    // delivery is waiting for its next try, kept only in Redis (its alert is committed)
+    let issuerUp = false;
+    const receiver = await startWebhookReceiver(secret, () => (issuerUp ? 200 : 503));
+    onTestFinished(() => receiver.close());
+    const partnersFile = await writePartnersFile([
+      'partners:',
+      '  - partnerId: issuer',
+      '    name: Issuer',
+      "    binPrefixes: ['411111']",
+      '    delivery:',
+      '      webhook:',
+      `        url: ${receiver.url}`,
+      `        secrets: [${secret}]`,
+      '        timeoutMs: 1000',
+      // 50 tries a second apart: the first process stops long before any is dead-lettered
+      `        retrySchedule: [0s${', 1s'.repeat(49)}]`,
+      '        allowPrivateNetwork: true',
+    ]);
+    const env = {
+      ...dispatcherEnv(endpoints, {
+        alerts: alerts as string,
+        dispositions: dispositions as string,
+        groupId,
+        redisPrefix,
+        partnersFile,
+      }),
+      LEAKWATCH_LOG_LEVEL: 'info',
+      LEAKWATCH_DISPATCH_INTAKE: 'true',
+      LEAKWATCH_INTAKE_PORT: '0',
+      LEAKWATCH_SHUTDOWN_TIMEOUT_MS: '20000',
+    };
+    const sent = Array.from({ length: 40 }, (_, n) => alert(n, '41111100'));
+    await produceAlerts(kafka, endpoints, alerts as string, sent);
+
+    const first = spawnService(process.execPath, ['services/dispatcher/dist/main.js'], env);
+    onTestFinished(() => first.killAll());
+    const started = await first.logged('dispatcher started');
+    const ports = [started.httpPort as number, started.intakePort as number];
+    expect(ports.every((port) => port > 0)).toBe(true);
+    await waitUntilReady(ports[0] as number, WAIT);
+    await vi.waitFor(() => {
+      expect(new Set(receiver.received.map((r) => r.id)).size).toBe(sent.length);
+    }, WAIT);
+    await stopsCleanly(first, ports);
+    expect(first.lines.join('\n')).toContain('"msg":"stopped"');
+    expect(receiver.accepted.size).toBe(0);
+    // every alert was committed: a restart will not read them again, so what it delivers comes
+    // from the retry schedule the first process left in Redis
+    expect(await committedCount(admin, groupId, alerts as string)).toBe(sent.length);
+
+    issuerUp = true;
+    const second = spawnService(process.execPath, ['services/dispatcher/dist/main.js'], env);
+    onTestFinished(() => second.killAll());
+    await vi.waitFor(() => expect(receiver.accepted.size).toBe(sent.length), { ...WAIT, timeout: 90_000 });
+    expect([...receiver.accepted].sort()).toEqual(sent.map((a) => webhookId('issuer', a.alertId)).sort());
+    const secondStarted = await second.logged('dispatcher started');
+    await stopsCleanly(second, [secondStarted.httpPort as number, secondStarted.intakePort as number]);
+  }, 180_000);
+
+  it('node services/console/dist/main.js: exits 0 with a live stream open, frees both ports', async ({
+    endpoints,
+    createTopics,
+    redisPrefix,
+  }) => {
+    expect(existsSync(`${REPO_ROOT}services/console/dist/main.js`), 'build first (pnpm build)').toBe(true);
+    const [alerts, dispositions] = await createTopics([
+      { name: 'alerts' },
+      { name: 'dispositions', numPartitions: 1 },
+    ]);
+    const env = {
+      ...consoleEnv({
+        endpoints,
+        usersFile: await writeUsersFile(),
+        topics: { alerts: alerts as string, dispositions: dispositions as string },
+        redisPrefix,
+      }),
+      LEAKWATCH_LOG_LEVEL: 'info',
+      LEAKWATCH_SHUTDOWN_TIMEOUT_MS: '20000',
+    };
+    const consoleProcess = spawnService(process.execPath, ['services/console/dist/main.js'], env);
+    onTestFinished(() => consoleProcess.killAll());
+    const started = await consoleProcess.logged('console started');
+    const [port, httpPort] = [started.port as number, started.httpPort as number];
+    await waitUntilReady(httpPort, WAIT);
+    // an analyst with the live feed open: the stream must not hold the stop up
+    const client = new ConsoleClient(`http://127.0.0.1:${port}`);
+    expect((await client.signIn(ANALYST)).status).toBe(303);
+    const stream = await client.request('/api/stream');
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const reader = stream.body?.getReader();
+    await stopsCleanly(consoleProcess, [port, httpPort]);
+    await reader?.cancel().catch(() => undefined);
+  }, 120_000);
 });

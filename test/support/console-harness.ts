@@ -47,8 +47,9 @@ export async function createConsoleTopics(
   return { alerts: alerts!, dispositions: dispositions! };
 }
 
-export async function startTestConsole(run: ConsoleRun): Promise<ConsoleHandle> {
-  const config = loadEnv({
+/** The console's environment for a test: its own topics and key prefix, ports chosen by the OS. */
+export function consoleEnv(run: ConsoleRun): Record<string, string> {
+  return {
     LEAKWATCH_KAFKA_BROKERS: run.endpoints.kafkaBrokers.join(','),
     LEAKWATCH_SCHEMA_REGISTRY_URL: run.endpoints.schemaRegistryUrl,
     LEAKWATCH_REDIS_URL: run.endpoints.redisUrl,
@@ -59,8 +60,11 @@ export async function startTestConsole(run: ConsoleRun): Promise<ConsoleHandle> 
     LEAKWATCH_CONSOLE_SECURE_COOKIES: 'false',
     LEAKWATCH_TOPIC_ALERTS: run.topics.alerts,
     LEAKWATCH_TOPIC_DISPOSITIONS: run.topics.dispositions,
-  });
-  const handle = await startConsole(config, { logger: silentLogger() });
+  };
+}
+
+export async function startTestConsole(run: ConsoleRun): Promise<ConsoleHandle> {
+  const handle = await startConsole(loadEnv(consoleEnv(run)), { logger: silentLogger() });
   await handle.caughtUp;
   return handle;
 }

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT, spawnService } from './service-process.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { REPO_ROOT } from './service-process.js';
 export const CLI_MAIN = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
 
 /**
@@ -34,49 +35,9 @@ export interface MonitorProcess {
 
 /** Runs `leakwatch monitor` (the built CLI) as its own process, with exactly `env` plus PATH. */
 export function spawnMonitor(env: Record<string, string>): MonitorProcess {
-  const child = spawn(process.execPath, [CLI_MAIN, 'monitor'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let resolvePort: (port: number) => void = () => undefined;
-  let rejectPort: (error: Error) => void = () => undefined;
-  const httpPort = new Promise<number>((resolve, reject) => {
-    resolvePort = resolve;
-    rejectPort = reject;
-  });
-  const onText = (() => {
-    let partial = '';
-    return (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        lines.push(line);
-        if (line.includes('serving /metrics')) {
-          try {
-            const port = (JSON.parse(line) as { port?: number }).port;
-            if (typeof port === 'number') resolvePort(port);
-          } catch {
-            /* not a JSON line */
-          }
-        }
-      }
-    };
-  })();
+  const monitor = spawnService(process.execPath, [CLI_MAIN, 'monitor'], env);
+  const httpPort = monitor.logged('serving /metrics').then((fields) => fields.port as number);
   // awaited by the caller; this only keeps an early exit from being an unhandled rejection
   httpPort.catch(() => undefined);
-  child.stdout?.on('data', onText);
-  child.stderr?.on('data', onText);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      rejectPort(
-        new Error(
-          `monitor exited (code ${code}, signal ${signal}) before serving:\n${lines.slice(-20).join('\n')}`,
-        ),
-      );
-      resolve({ code, signal });
-    }),
-  );
-  return { child, lines, httpPort, exited };
+  return { child: monitor.child, lines: monitor.lines, httpPort, exited: monitor.exited };
 }

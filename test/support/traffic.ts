@@ -1,6 +1,10 @@
 import type { Keyring } from '@leakwatch/card';
-import { cardAuthorizationAvro, confluentFrame, type SuspiciousChargeAlert } from '@leakwatch/contracts';
-import { alertIdFor } from '@leakwatch/pipeline';
+import {
+  alertIdFor,
+  cardAuthorizationAvro,
+  confluentFrame,
+  type SuspiciousChargeAlert,
+} from '@leakwatch/contracts';
 import {
   createTrafficGenerator,
   generateCards,

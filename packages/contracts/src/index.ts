@@ -111,3 +111,4 @@ export {
   type SchemaRegistrySettings,
 } from './registry.js';
 export { exampleAuthorization, exampleAlert, exampleDisposition } from './examples.js';
+export { alertIdFor } from './alert-id.js';

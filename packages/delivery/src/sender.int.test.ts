@@ -30,7 +30,7 @@ function sender(allowPrivateNetwork: boolean) {
 }
 
 afterEach(async () => {
-  senders.splice(0).forEach((s) => s.close());
+  await Promise.all(senders.splice(0).map((s) => s.close()));
   await Promise.all(servers.splice(0).map((s) => new Promise((done) => s.close(done).closeAllConnections())));
 });
 

@@ -1,6 +1,6 @@
 export { restrictToIncident } from './incident-watch-list.js';
 export { planPartitions, remaining, type PartitionPlan, type OffsetsAt } from './plan.js';
-export { Throttle, type ThrottleClock } from './throttle.js';
+export { DEFAULT_HUNT_MAX_RATE, Throttle, type ThrottleClock } from './throttle.js';
 export { emptySummary, formatSummary, tally, type HuntSummary } from './tally.js';
 export {
   huntGroupId,

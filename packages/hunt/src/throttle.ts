@@ -1,3 +1,10 @@
+/**
+ * The hunt's --max-rate when none is given (authorizations a second), meant to keep a hunt from
+ * slowing the live monitor on a backlog by more than 20% (issue 12 "Isolation") on a 2-core
+ * machine. Measured with `leakwatch bench --only hunt-isolation` (docs/benchmarks.md).
+ */
+export const DEFAULT_HUNT_MAX_RATE = 10_000;
+
 /** What the throttle needs of time, so tests can drive it without sleeping. */
 export interface ThrottleClock {
   now(): number;

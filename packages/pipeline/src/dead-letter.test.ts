@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { alertIdFor } from './alert-id.js';
 import { DLQ_HEADERS, deadLetterHeaders } from './dead-letter.js';
 
 describe('deadLetterHeaders', () => {
@@ -16,13 +15,5 @@ describe('deadLetterHeaders', () => {
     expect(headers['lw-source-partition']).toBe('2');
     expect(headers['lw-source-offset']).toBe('42');
     expect(headers['lw-failed-at']).toBe('2026-01-02T03:04:05.000Z');
-  });
-});
-
-describe('alertIdFor', () => {
-  it('is deterministic per eventId and differs between events', () => {
-    expect(alertIdFor('evt-1')).toBe(alertIdFor('evt-1'));
-    expect(alertIdFor('evt-1')).not.toBe(alertIdFor('evt-2'));
-    expect(alertIdFor('evt-1')).toMatch(/^al_[A-Za-z0-9_-]{22}$/);
   });
 });

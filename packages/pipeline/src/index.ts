@@ -27,7 +27,6 @@ export { buildAlert, type AlertContext } from './stages/build-alert.js';
 export { canHeal, failureCode } from './retry.js';
 export { CardHistory, type HistoryCounts, type HistoryEvent, type HistoryWindowsMs } from './card-history.js';
 export { createMonitorMetrics, type MonitorMetrics } from './metrics.js';
-export { alertIdFor } from './alert-id.js';
 export { deadLetterHeaders, DLQ_HEADERS, maskDigitRuns } from './dead-letter.js';
 export { alertMessage } from './publish.js';
 export type {

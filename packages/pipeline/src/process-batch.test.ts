@@ -1,6 +1,6 @@
+import { alertIdFor } from '@leakwatch/contracts';
 import { defaultRuleSet, ruleSetFromObject } from '@leakwatch/rules';
 import { describe, expect, it } from 'vitest';
-import { alertIdFor } from './alert-id.js';
 import { processBatch, type BatchDependencies } from './process-batch.js';
 import {
   authorization,

@@ -20,3 +20,9 @@ export {
   type ScaleOutBenchOptions,
   type ScaleOutBenchResult,
 } from './scale-out-bench.js';
+export {
+  runHuntIsolationBenchmark,
+  type HuntIsolationOptions,
+  type HuntIsolationResult,
+  type HuntIsolationRow,
+} from './hunt-isolation-bench.js';

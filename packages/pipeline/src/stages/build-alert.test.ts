@@ -1,7 +1,6 @@
-import { suspiciousChargeAlertSchema } from '@leakwatch/contracts';
+import { alertIdFor, suspiciousChargeAlertSchema } from '@leakwatch/contracts';
 import { defaultRuleSet } from '@leakwatch/rules';
 import { describe, expect, it } from 'vitest';
-import { alertIdFor } from '../alert-id.js';
 import { buildAlert } from './build-alert.js';
 import { evaluateWatched } from './evaluate.js';
 import type { WatchedAuthorization } from './look-up-watched.js';

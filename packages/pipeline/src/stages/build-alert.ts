@@ -1,4 +1,4 @@
-import { alertIdFor } from '../alert-id.js';
+import { alertIdFor } from '@leakwatch/contracts';
 import type { SuspiciousChargeAlert } from '../types.js';
 import { watchIncidents, type Scored } from './evaluate.js';
 import type { WatchedAuthorization } from './look-up-watched.js';

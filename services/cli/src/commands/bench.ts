@@ -7,6 +7,7 @@ import {
   describeMachine,
   runDispatcherBenchmark,
   runLeakStoreBenchmark,
+  runHuntIsolationBenchmark,
   runMonitorBenchmark,
   runWatchFilterBenchmark,
   runScaleOutBenchmark,
@@ -15,9 +16,10 @@ import { createRedisClient } from '@leakwatch/redis';
 import { writeIncidentFiles } from '@leakwatch/simulator';
 import { loadCliEnv } from '../cli-env.js';
 import { importCards } from './leaks.js';
+import { CliFailure } from './index.js';
 import type { CommandHandler } from './command.js';
 
-const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher|filter|scale-out|startup] [--cards <n>] [--messages <n>]
+const HELP = `Usage: leakwatch bench [--only store|import|monitor|dispatcher|filter|scale-out|startup|hunt-isolation] [--cards <n>] [--messages <n>]
 
 Measures Leakwatch against its targets on this machine, against the running stack (LEAKWATCH_*
 endpoints, or the local stack's defaults), and writes a Markdown report to reports/.
@@ -30,9 +32,12 @@ endpoints, or the local stack's defaults), and writes a Markdown report to repor
   scale-out   authorizations/s of 1, 2, 3 monitor processes in one group on the same backlog, with
               the CPU of the monitors, Kafka, the registry and Redis (from /proc) meanwhile
   startup     monitor launch -> first batch processed against the running stack (target 3 s)
+  hunt-isolation  (only with --only) the monitor's rate on a backlog alone, then beside a retro-hunt
+           at each --hunt-rates throttle: the slowdown, and the highest throttle within 20%
 Options: --cards (1000000), --messages (300000), --latency-rate (5000), --latency-seconds (30),
   --deliveries (50000), --dispatch-concurrency (128), --dispatchers (1: dispatcher processes),
-  --filter-cards (10000000), --processes (1,2,3), --startups (5)
+  --filter-cards (10000000), --processes (1,2,3), --startups (5),
+  --hunt-rates (5000,10000,20000,unlimited)
 `;
 
 export const benchCommand: CommandHandler = {
@@ -51,6 +56,7 @@ export const benchCommand: CommandHandler = {
         'filter-cards': { type: 'string', default: '10000000' },
         processes: { type: 'string', default: '1,2,3' },
         startups: { type: 'string', default: '5' },
+        'hunt-rates': { type: 'string', default: '5000,10000,20000,unlimited' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -65,13 +71,22 @@ export const benchCommand: CommandHandler = {
       connectionName: 'leakwatch-bench',
       maxRetriesPerRequest: 3,
     });
-    // how a monitor the benchmark starts reaches the same Redis
-    const redisUrlEnv: Record<string, string> =
+    // hunt-isolation runs only when asked: it is long, and measures contention, not speed
+    const want = (part: string) => !values.only || values.only === part;
+    const cards = Number(values.cards);
+    const redisEnv: Record<string, string> =
       config.redis.mode === 'cluster'
         ? { LEAKWATCH_REDIS_CLUSTER_NODES: config.redis.nodes.join(',') }
         : { LEAKWATCH_REDIS_URL: config.redis.url };
-    const want = (part: string) => !values.only || values.only === part;
-    const cards = Number(values.cards);
+    const deleteKeys = async (prefix: string) => {
+      if (config.redis.mode !== 'single') return;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    };
     const sections: string[] = [
       `# Leakwatch benchmark, ${new Date().toISOString()}`,
       '',
@@ -145,7 +160,7 @@ export const benchCommand: CommandHandler = {
           kafka: config.kafka,
           registry: config.registry,
           redis,
-          redisUrlEnv,
+          redisUrlEnv: redisEnv,
           messages: Number(values.messages),
           partitions: 6,
           watchedCards: 10_000,
@@ -176,7 +191,7 @@ export const benchCommand: CommandHandler = {
           kafka: config.kafka,
           registry: config.registry,
           redis,
-          redisUrlEnv,
+          redisUrlEnv: redisEnv,
           messages: Number(values.messages),
           partitions: 6,
           watchedCards: 10_000,
@@ -191,7 +206,7 @@ export const benchCommand: CommandHandler = {
         const r = await runDispatcherBenchmark({
           kafka: config.kafka,
           registry: config.registry,
-          redisEnv: redisUrlEnv,
+          redisEnv,
           partners: 5,
           answerMs: 50,
           deliveries: Number(values.deliveries),
@@ -199,15 +214,7 @@ export const benchCommand: CommandHandler = {
           latencySeconds: Number(values['latency-seconds']),
           concurrency: Number(values['dispatch-concurrency']),
           dispatchers: Number(values.dispatchers),
-          deleteKeys: async (prefix) => {
-            if (config.redis.mode !== 'single') return;
-            let cursor = '0';
-            do {
-              const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-              cursor = next;
-              if (keys.length > 0) await redis.unlink(...keys);
-            } while (cursor !== '0');
-          },
+          deleteKeys,
           log,
         });
         sections.push(
@@ -242,6 +249,41 @@ export const benchCommand: CommandHandler = {
           `| memory the loaded filter keeps per watched card (its cells) | ${r.heldBytesPerCard.toFixed(2)} bytes | |`,
           `| resident growth after the load / peak during it (transient: logs read, keys, build arrays) | ${n(r.rssGrowthMb)} MB / ${n(r.peakRssMb)} MB | |`,
           `| Redis commands (INFO commandstats) while ${n(r.cleanLookups)} clean fingerprints were looked up in batches of 500 | ${n(r.redisCommandsDuringCleanLookups)} (filter candidates: ${n(r.cleanCandidates)}; commands this process sent, watch-log polls included: ${n(r.storeCommandsDuringCleanLookups)}) | 0 |`,
+          '',
+        );
+      }
+      if (values.only === 'hunt-isolation') {
+        log('== retro-hunt beside the live monitor');
+        const r = await runHuntIsolationBenchmark({
+          kafka: config.kafka,
+          registry: config.registry,
+          redis,
+          redisUrlEnv: redisEnv,
+          messages: Number(values.messages),
+          partitions: 6,
+          watchedCards: 10_000,
+          huntRates: parseHuntRates(values['hunt-rates']),
+          deleteKeys,
+          log,
+        });
+        const rate = (n: number) => Math.round(n).toLocaleString('en-US');
+        const best =
+          r.bestWithin20 === undefined
+            ? 'none of those tried'
+            : r.bestWithin20 === null
+              ? 'unthrottled'
+              : `--max-rate ${r.bestWithin20}`;
+        sections.push(
+          `## Retro-hunt beside the live monitor (${r.messages.toLocaleString('en-US')} backlog, 6 partitions, 1% watched)`,
+          '',
+          '| hunt throttle | monitor alone | monitor beside the hunt | slowdown | hunt meanwhile | load (1 min) |',
+          '|---|---|---|---|---|---|',
+          ...r.rows.map(
+            (row) =>
+              `| ${row.huntMaxRate === null ? 'unthrottled' : `--max-rate ${row.huntMaxRate}`} | ${rate(row.monitorAlone)}/s | ${rate(row.monitorBeside)}/s | ${(row.slowdown * 100).toFixed(0)}% | ${rate(row.huntRate)}/s | ${row.load.toFixed(2)} |`,
+          ),
+          '',
+          `Highest throttle with a slowdown ≤ 20% (target): ${best}.`,
           '',
         );
       }
@@ -304,4 +346,16 @@ function scaleOutSections(r: Awaited<ReturnType<typeof runScaleOutBenchmark>>): 
     );
   }
   return lines;
+}
+
+/** --hunt-rates: comma-separated throttles, each a number above 0 or `unlimited`. */
+function parseHuntRates(value: string): Array<number | null> {
+  return value.split(',').map((part) => {
+    const text = part.trim();
+    if (text === 'unlimited') return null;
+    const rate = Number(text);
+    if (!(rate > 0))
+      throw new CliFailure(`--hunt-rates: "${text}" is not a number above 0 or "unlimited"`, 2);
+    return rate;
+  });
 }

@@ -9,6 +9,7 @@ import {
   valueSubject,
 } from '@leakwatch/contracts';
 import {
+  DEFAULT_HUNT_MAX_RATE,
   formatSummary,
   runArchiveHunt,
   runKafkaHunt,
@@ -43,10 +44,21 @@ alertIds. Ctrl-C stops after the batch in hand; running the same hunt again resu
   --from, --to       ISO-8601 date or date-time (event timestamps of the topic)
   --dry-run          decide and report, publish nothing (its own group: a real run is unaffected)
   --max-rate N       at most N authorizations a second, to stay out of the live monitor's way
+                     (default ${DEFAULT_HUNT_MAX_RATE}; \`unlimited\` when no monitor runs beside it)
   --reject-report    archives: where refused rows go (default <archive>.rejects.ndjson)
 
 Configured like the monitor (LEAKWATCH_* variables, rules and partners files).
 `;
+
+/** --max-rate: a number above 0, or `unlimited` (undefined: no throttle); default DEFAULT_HUNT_MAX_RATE. */
+export function parseMaxRate(value: string | undefined): number | undefined {
+  if (value === undefined) return DEFAULT_HUNT_MAX_RATE;
+  if (value === 'unlimited') return undefined;
+  const rate = Number(value);
+  if (!(rate > 0))
+    throw new CliFailure(`--max-rate must be a number above 0 or "unlimited", got "${value}"`, 2);
+  return rate;
+}
 
 function parseTime(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -76,9 +88,7 @@ export const huntCommand: CommandHandler = {
       return 0;
     }
     if (!values.incident) throw new CliFailure('hunt needs --incident <id> (see leakwatch hunt --help)', 2);
-    const maxRate = values['max-rate'] === undefined ? undefined : Number(values['max-rate']);
-    if (maxRate !== undefined && !(maxRate > 0))
-      throw new CliFailure('--max-rate must be a number above 0', 2);
+    const maxRate = parseMaxRate(values['max-rate']);
     let from = parseTime('from', values.from);
     const to = parseTime('to', values.to);
     const dryRun = values['dry-run'] === true;
