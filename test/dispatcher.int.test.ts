@@ -8,6 +8,7 @@ import { loadEnv, startDispatcher, type DispatcherHandle } from '@leakwatch/disp
 import { silentLogger } from '@leakwatch/logger';
 import { collectMessages, integrationTest as it } from '@leakwatch/testing';
 import { describe, expect, onTestFinished } from 'vitest';
+import { waitForStableGroup } from './support/consumer-group.js';
 import { buildCli, CLI_MAIN, REPO_ROOT } from './support/monitor-process.js';
 import {
   alert,
@@ -412,6 +413,12 @@ describe('dispatcher end to end (real Kafka, registry, Redis and HTTP receivers)
       const firstAccept = requests.findIndex((r) => r.status === 200);
       expect(requests.slice(firstAccept + 1), `requests after the 2xx of ${id}`).toEqual([]);
     }
+    // the killed member stays in the group until its session times out, and a stop in the middle
+    // of that rebalance waits for it: stop once the group has settled on the second process
+    const admin = kafka.admin();
+    await admin.connect();
+    onTestFinished(() => admin.disconnect());
+    await waitForStableGroup(admin, groupId, alerts as string, 1, undefined, 90_000);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     process.stderr.write(

@@ -11,7 +11,7 @@ import {
 import type { MonitorHandle } from '@leakwatch/monitor-service';
 import type { SimulatedEvent } from '@leakwatch/simulator';
 import { integrationTest as it } from '@leakwatch/testing';
-import { AssignerProtocol, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { beforeAll, describe, expect, vi } from 'vitest';
 import {
   committedCount,
@@ -27,6 +27,7 @@ import {
   waitUntilReady,
   type MonitorTopicNames,
 } from './support/monitor-harness.js';
+import { waitForStableGroup } from './support/consumer-group.js';
 import { buildCli, spawnMonitor, type MonitorProcess } from './support/monitor-process.js';
 import {
   expectAlertsExactlyFor,
@@ -57,28 +58,6 @@ import {
 
 const WAIT = { timeout: 60_000, interval: 200 } as const;
 const PARTITIONS = 6;
-
-/** The group's members and their input partitions, when the group is Stable; else null. */
-async function stableAssignment(admin: Admin, groupId: string, topic: string): Promise<number[][] | null> {
-  const { groups } = await admin.describeGroups([groupId]);
-  const group = groups[0];
-  if (group?.state !== 'Stable') return null;
-  return group.members.map((member) => {
-    const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
-    return [...(decoded?.assignment[topic] ?? [])].sort((a, b) => a - b);
-  });
-}
-
-/** Waits until the group is Stable with `members` members that share all partitions, each some. */
-async function waitForGroup(admin: Admin, groupId: string, topic: string, members: number): Promise<void> {
-  await vi.waitFor(async () => {
-    const assignment = await stableAssignment(admin, groupId, topic);
-    expect(assignment, 'group stable').not.toBeNull();
-    expect(assignment?.length, 'members').toBe(members);
-    for (const partitions of assignment ?? []) expect(partitions.length).toBeGreaterThan(0);
-    expect(assignment?.flat().sort((a, b) => a - b)).toEqual([...Array(PARTITIONS).keys()]);
-  }, WAIT);
-}
 
 /** An alert without what depends on when it was raised (detectedAt), for comparing runs. */
 function content(alert: SuspiciousChargeAlert): string {
@@ -203,7 +182,7 @@ describe('monitor scale-out: processes in one consumer group', () => {
     try {
       for (let i = 0; i < 3; i++) processes.push(spawnMonitor(env));
       for (const p of processes) await waitUntilReady(await p.httpPort, WAIT);
-      await waitForGroup(admin, groupId, topics.authorizations, 3);
+      await waitForStableGroup(admin, groupId, topics.authorizations, 3, PARTITIONS);
       reference = await startingReference;
       const referencePort = reference.httpPort;
       await producer.connect();
@@ -226,7 +205,7 @@ describe('monitor scale-out: processes in one consumer group', () => {
       const fourth = spawnMonitor(env);
       processes.push(fourth);
       await waitUntilReady(await fourth.httpPort, WAIT);
-      await waitForGroup(admin, groupId, topics.authorizations, 3);
+      await waitForStableGroup(admin, groupId, topics.authorizations, 3, PARTITIONS);
       await send(1000);
 
       await vi.waitFor(async () => {
