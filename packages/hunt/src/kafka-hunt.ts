@@ -11,7 +11,7 @@ import type { RuleSet } from '@leakwatch/rules';
 import type { Admin, Kafka } from 'kafkajs';
 import { restrictToIncident } from './incident-watch-list.js';
 import { planPartitions, remaining, type PartitionPlan } from './plan.js';
-import { emptySummary, tally, type HuntSummary } from './tally.js';
+import { emptySummary, tallyOnce, type HuntSummary } from './tally.js';
 import { Throttle } from './throttle.js';
 
 /** Where a hunt keeps its plan, so that a resumed hunt stops where the first run meant to. */
@@ -170,6 +170,8 @@ export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHunt
   if (done()) return finish(true);
 
   const throttle = options.maxRate ? new Throttle(options.maxRate) : undefined;
+  /** Per partition, the last offset counted in the summary (a batch read again is not recounted). */
+  const tallied = new Map<number, bigint | undefined>();
   let settle: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (settle = resolve));
   const monitor = new AuthorizationMonitor({
@@ -187,9 +189,11 @@ export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHunt
     logger: logger.child({ component: 'hunt' }),
     endOffsets: ends,
     publish: options.dryRun !== true,
-    ...(throttle ? { beforeBatch: (n: number) => throttle.take(n) } : {}),
-    onBatch: (_partition, outcome, messages) => {
-      tally(summary, outcome, messages);
+    ...(throttle
+      ? { beforeBatch: (n: number, heartbeat: () => Promise<void>) => throttle.take(n, heartbeat) }
+      : {}),
+    onBatch: (partition, outcome, messages) => {
+      tallied.set(partition, tallyOnce(summary, outcome, messages, tallied.get(partition)));
       options.onProgress?.({ scanned: summary.scanned, total, alerts: summary.alerts });
     },
     onCommitted: (partition, offset) => {

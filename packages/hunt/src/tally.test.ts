@@ -1,6 +1,6 @@
 import type { BatchOutcome, SuspiciousChargeAlert } from '@leakwatch/pipeline';
 import { describe, expect, it } from 'vitest';
-import { emptySummary, formatSummary, tally } from './tally.js';
+import { emptySummary, formatSummary, tally, tallyOnce } from './tally.js';
 
 const alert = (alertId: string, severity: string, codes: string[]) =>
   ({
@@ -34,5 +34,27 @@ describe('tally', () => {
       alertIds: ['al_1', 'al_2'],
     });
     expect(formatSummary(summary)[2]).toBe('alerts by reason: LEAKED_CARD 2, VELOCITY 1');
+  });
+
+  it('counts a batch read again after a rebalance once, in whole or in part', () => {
+    const summary = emptySummary();
+    const at = (offset: number) => ({ offset: String(offset) });
+    const raised = (id: string, offset: number) => ({
+      ...alert(id, 'HIGH', ['LEAKED_CARD']),
+      message: at(offset),
+    });
+    const batch = (from: number, to: number, alerts: ReturnType<typeof raised>[]) => ({
+      messages: Array.from({ length: to - from + 1 }, (_, i) => at(from + i)),
+      outcome: { alerts, deadLetters: [], clean: to - from + 1 - alerts.length, watched: alerts.length },
+    });
+    const first = batch(0, 9, [raised('al_3', 3)]);
+    let through = tallyOnce(summary, first.outcome as BatchOutcome, first.messages, undefined);
+    // the same batch again: nothing new
+    through = tallyOnce(summary, first.outcome as BatchOutcome, first.messages, through);
+    // read again from offset 5 to 14: only 10..14 are new
+    const overlap = batch(5, 14, [raised('al_8', 8), raised('al_12', 12)]);
+    through = tallyOnce(summary, overlap.outcome as BatchOutcome, overlap.messages, through);
+    expect(through).toBe(14n);
+    expect(summary).toMatchObject({ scanned: 15, alerts: 2, onWatchedCards: 2, alertIds: ['al_3', 'al_12'] });
   });
 });

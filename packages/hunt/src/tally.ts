@@ -1,4 +1,4 @@
-import type { BatchOutcome } from '@leakwatch/pipeline';
+import type { BatchOutcome, InboundMessage } from '@leakwatch/pipeline';
 
 /** What a hunt found, for its progress line and its summary. */
 export interface HuntSummary {
@@ -37,6 +37,43 @@ export function tally(summary: HuntSummary, outcome: BatchOutcome, messages: num
     for (const reason of alert.reasons)
       summary.alertsByReason[reason.code] = (summary.alertsByReason[reason.code] ?? 0) + 1;
   }
+}
+
+/**
+ * Tallies a batch of one partition read from Kafka, counting only offsets after `through` (the
+ * last offset of that partition tallied so far): a batch given back at a rebalance is read again,
+ * in whole or in part, and must not be counted twice. Returns the new `through`. Of a batch that
+ * is partly a repeat, the watched authorizations that raised no alert cannot be told apart by
+ * offset; only its repeated alerts are taken off the watched count.
+ */
+export function tallyOnce(
+  summary: HuntSummary,
+  outcome: BatchOutcome,
+  messages: readonly Pick<InboundMessage, 'offset'>[],
+  through: bigint | undefined,
+): bigint | undefined {
+  const last = messages.at(-1);
+  if (last === undefined) return through;
+  const lastOffset = BigInt(last.offset);
+  if (through !== undefined && lastOffset <= through) return through;
+  const first = messages[0] as Pick<InboundMessage, 'offset'>;
+  if (through === undefined || BigInt(first.offset) > through) {
+    tally(summary, outcome, messages.length);
+    return lastOffset;
+  }
+  const fresh = (m: Pick<InboundMessage, 'offset'>) => BigInt(m.offset) > through;
+  const alerts = outcome.alerts.filter((a) => fresh(a.message));
+  tally(
+    summary,
+    {
+      alerts,
+      deadLetters: outcome.deadLetters.filter((d) => fresh(d.message)),
+      clean: outcome.clean,
+      watched: Math.max(0, outcome.watched - (outcome.alerts.length - alerts.length)),
+    },
+    messages.filter(fresh).length,
+  );
+  return lastOffset;
 }
 
 /** The summary as the lines a person reads at the end of a hunt. */

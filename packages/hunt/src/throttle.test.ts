@@ -27,6 +27,18 @@ describe('Throttle', () => {
     expect(clock.slept).toEqual([500, 2000]);
   });
 
+  it('sleeps a long wait in steps of a second, heart-beating between them', async () => {
+    const clock = fakeClock();
+    const throttle = new Throttle(1000, clock);
+    let beats = 0;
+    await throttle.take(3500, () => {
+      beats += 1;
+      return Promise.resolve();
+    });
+    expect(clock.slept).toEqual([1000, 1000, 500]);
+    expect(beats).toBe(2);
+  });
+
   it('refuses a rate of zero', () => {
     expect(() => new Throttle(0)).toThrow(RangeError);
   });

@@ -34,11 +34,21 @@ export class Throttle {
     this.#at = clock.now();
   }
 
-  async take(n: number): Promise<void> {
+  /**
+   * Waits until n more may be processed. A wait longer than a second is slept in steps of at most
+   * a second, each followed by `heartbeat`, so a consumer waiting here keeps its partitions.
+   */
+  async take(n: number, heartbeat?: () => Promise<void>): Promise<void> {
     const now = this.#clock.now();
     this.#tokens = Math.min(this.#perSecond, this.#tokens + ((now - this.#at) / 1000) * this.#perSecond);
     this.#at = now;
     this.#tokens -= n;
-    if (this.#tokens < 0) await this.#clock.sleep((-this.#tokens / this.#perSecond) * 1000);
+    let waitMs = this.#tokens < 0 ? (-this.#tokens / this.#perSecond) * 1000 : 0;
+    while (waitMs > 0) {
+      const step = heartbeat ? Math.min(waitMs, 1000) : waitMs;
+      await this.#clock.sleep(step);
+      waitMs -= step;
+      if (waitMs > 0) await heartbeat?.();
+    }
   }
 }

@@ -59,12 +59,15 @@ export interface MonitorOptions {
    * past it are left alone and the partition is paused once it gets there.
    */
   endOffsets?: ReadonlyMap<number, bigint>;
-  /** Awaited before each batch is processed: a throttle. */
-  beforeBatch?: (messages: number) => Promise<void>;
+  /** Awaited before each batch is processed: a throttle. A long wait calls `heartbeat`. */
+  beforeBatch?: (messages: number, heartbeat: () => Promise<void>) => Promise<void>;
   /** false: decide and count, publish nothing (a dry run). Default true. */
   publish?: boolean;
-  /** Told once a batch's outcome is final (published), before its offsets are committed. */
-  onBatch?: (partition: number, outcome: BatchOutcome, messages: number) => void;
+  /**
+   * Told once a batch's outcome is final (published), before its offsets are committed. A batch
+   * given back at a rebalance is read and told again, in whole or in part: count by offset.
+   */
+  onBatch?: (partition: number, outcome: BatchOutcome, messages: readonly InboundMessage[]) => void;
   /** Told after a partition's offset commit landed, with the next offset to be read. */
   onCommitted?: (partition: number, nextOffset: bigint) => void;
   /** Called when the consumer crashed for good (kafkajs will not restart it): exit and restart. */
@@ -220,7 +223,7 @@ export class AuthorizationMonitor {
       }
     }
     const lastOffset = (inBounds[inBounds.length - 1] as { offset: string }).offset;
-    await this.#options.beforeBatch?.(inBounds.length);
+    await this.#options.beforeBatch?.(inBounds.length, heartbeat);
     // kafkajs messages are InboundMessages as they are: no second shape per message
     const messages: readonly InboundMessage[] = inBounds;
     const result = await retryUntilDone(
@@ -259,7 +262,7 @@ export class AuthorizationMonitor {
     resolveOffset(lastOffset);
     this.#recover(batch.partition);
     this.#record(batch, result.value.outcome, result.value.ms);
-    this.#options.onBatch?.(batch.partition, result.value.outcome, messages.length);
+    this.#options.onBatch?.(batch.partition, result.value.outcome, messages);
     if (!this.#firstBatchLogged) {
       this.#firstBatchLogged = true;
       // start-up time, launch to first batch processed (docs/benchmarks.md "Start-up")
