@@ -162,8 +162,9 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
       unexpected.map((a) => [a.eventId, new Date(a.occurredAt).toISOString()]),
       'alerts on events outside the hunt',
     ).toEqual([]);
+    // publishing is at least once (a producer retry or a batch read again after a rebalance can
+    // repeat an alert), and a repeat carries the same alertId: the set is what must be exact
     expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
-    expect(alerts).toHaveLength(expected.length);
     for (const alert of alerts) {
       expect(alert.retrospective).toBe(true);
       expect(alert.alertId).not.toBe(alertIdFor(alert.eventId));
