@@ -357,7 +357,7 @@ export class WatchFilter {
       this.#incompleteWarned = true;
       this.#logger?.warn(
         {},
-        'watch logs of this store are not marked complete (made before watch logs): every lookup goes to Redis until LeakStore.rebuildFilters() has rewritten the logs',
+        'watch logs of this store are not marked complete (made before watch logs): every lookup goes to Redis until `leakwatch leaks rebuild-filters` has rewritten the logs',
       );
     }
   }

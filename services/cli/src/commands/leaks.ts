@@ -24,6 +24,10 @@ const HELP = `Usage: leakwatch leaks <command>
   show <incidentId>
   retire <incidentId> [--purge]
           Stops watching the incident's cards at once (--purge also removes their entries now).
+  rebuild-filters
+          Rewrites every group's presence filter and watch log from the cards stored: after a
+          large --purge or removals, and once after upgrading a store made before watch logs
+          (until then the monitors send every lookup to Redis, and say so in their log).
   check   Reads card numbers from standard input, one per line, and prints the incidents of each,
           masked. Never pass card numbers as arguments: they would land in shell history.
 
@@ -308,6 +312,14 @@ export const leaksCommand: CommandHandler = {
           return 0;
         });
       }
+      case 'rebuild-filters':
+        return withStore(async (store) => {
+          const started = performance.now();
+          const { cards } = await store.rebuildFilters();
+          const seconds = ((performance.now() - started) / 1000).toFixed(1);
+          out(`filters and watch logs rebuilt: ${cards.toLocaleString('en-US')} cards in ${seconds} s`);
+          return 0;
+        });
       case 'check':
         return checkCommand();
       case undefined:
