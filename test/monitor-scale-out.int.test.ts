@@ -11,7 +11,6 @@ import {
 import type { MonitorHandle } from '@leakwatch/monitor-service';
 import type { SimulatedEvent } from '@leakwatch/simulator';
 import { integrationTest as it } from '@leakwatch/testing';
-import type { Admin } from 'kafkajs';
 import { beforeAll, describe, expect, vi } from 'vitest';
 import {
   committedCount,
