@@ -1,4 +1,4 @@
-import type { BatchOutcome, SuspiciousChargeAlert } from '@leakwatch/pipeline';
+import type { BatchOutcome, InboundMessage, SuspiciousChargeAlert } from '@leakwatch/pipeline';
 import { describe, expect, it } from 'vitest';
 import { emptySummary, formatSummary, tally, tallyOnce } from './tally.js';
 
@@ -38,22 +38,27 @@ describe('tally', () => {
 
   it('counts a batch read again after a rebalance once, in whole or in part', () => {
     const summary = emptySummary();
-    const at = (offset: number) => ({ offset: String(offset) });
+    const at = (offset: number) => ({ offset: String(offset) }) as InboundMessage;
     const raised = (id: string, offset: number) => ({
       ...alert(id, 'HIGH', ['LEAKED_CARD']),
       message: at(offset),
     });
     const batch = (from: number, to: number, alerts: ReturnType<typeof raised>[]) => ({
       messages: Array.from({ length: to - from + 1 }, (_, i) => at(from + i)),
-      outcome: { alerts, deadLetters: [], clean: to - from + 1 - alerts.length, watched: alerts.length },
+      outcome: {
+        alerts,
+        deadLetters: [],
+        clean: to - from + 1 - alerts.length,
+        watched: alerts.length,
+      } as BatchOutcome,
     });
     const first = batch(0, 9, [raised('al_3', 3)]);
-    let through = tallyOnce(summary, first.outcome as BatchOutcome, first.messages, undefined);
+    let through = tallyOnce(summary, first.outcome, first.messages, undefined);
     // the same batch again: nothing new
-    through = tallyOnce(summary, first.outcome as BatchOutcome, first.messages, through);
+    through = tallyOnce(summary, first.outcome, first.messages, through);
     // read again from offset 5 to 14: only 10..14 are new
     const overlap = batch(5, 14, [raised('al_8', 8), raised('al_12', 12)]);
-    through = tallyOnce(summary, overlap.outcome as BatchOutcome, overlap.messages, through);
+    through = tallyOnce(summary, overlap.outcome, overlap.messages, through);
     expect(through).toBe(14n);
     expect(summary).toMatchObject({ scanned: 15, alerts: 2, onWatchedCards: 2, alertIds: ['al_3', 'al_12'] });
   });
