@@ -17,7 +17,7 @@ import {
   type RejectedRow,
 } from '@leakwatch/hunt';
 import { createKafka } from '@leakwatch/kafka';
-import { LeakStore } from '@leakwatch/leak-store';
+import { LeakStore, WatchFilter } from '@leakwatch/leak-store';
 import { createRootLogger } from '@leakwatch/logger';
 import { loadEnv } from '@leakwatch/monitor-service';
 import { loadPartners } from '@leakwatch/partners';
@@ -102,6 +102,16 @@ export const huntCommand: CommandHandler = {
     });
     redis.on('error', () => undefined);
     const store = new LeakStore({ redis, keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX });
+    // as in the monitor: clean cards are answered in memory, candidates are asked of Redis
+    const watchFilter = env.LEAKWATCH_WATCH_FILTER
+      ? new WatchFilter({
+          source: store,
+          bits: env.LEAKWATCH_WATCH_FILTER_BITS,
+          maxStaleMs: env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS,
+          syncIntervalMs: Math.floor(env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS / 2),
+          logger: logger.child({ component: 'watch-filter' }),
+        })
+      : null;
     const kafka = createKafka(config.kafka, logger);
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -122,6 +132,7 @@ export const huntCommand: CommandHandler = {
     process.once('SIGTERM', onSignal);
     try {
       await store.start();
+      watchFilter?.start();
       const incident = await store.getIncident(values.incident);
       if (!incident) throw new CliFailure(`no incident "${values.incident}" (see leakwatch leaks list)`, 1);
       if (incident.status !== 'active')
@@ -142,7 +153,7 @@ export const huntCommand: CommandHandler = {
       const dependencies = {
         decoder: createAuthorizationDecoder({ registry, lookupTimeoutMs: 5000 }),
         keyring: createKeyring(env.LEAKWATCH_FINGERPRINT_KEYS),
-        watchList: store,
+        watchList: watchFilter ?? store,
         history: new CardHistory(new PipelineRunner(redis), { keyPrefix: historyPrefix }),
         router: partners,
         now: Date.now,
@@ -227,6 +238,7 @@ export const huntCommand: CommandHandler = {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await producer.disconnect().catch(() => undefined);
+      await watchFilter?.close();
       await rules.close().catch(() => undefined);
       await store.close().catch(() => undefined);
       await redis.quit().catch(() => redis.disconnect());
