@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createKeyring } from '@leakwatch/card';
 import {
@@ -132,7 +133,12 @@ export const huntCommand: CommandHandler = {
     process.once('SIGTERM', onSignal);
     try {
       await store.start();
-      watchFilter?.start();
+      if (watchFilter) {
+        // a batch job can wait for the filter (seconds at 10M cards) rather than ask Redis for
+        // every card meanwhile; a store whose logs are incomplete never loads: go on after 15 s
+        watchFilter.start();
+        await Promise.race([watchFilter.loaded, delay(15_000, undefined, { ref: false })]);
+      }
       const incident = await store.getIncident(values.incident);
       if (!incident) throw new CliFailure(`no incident "${values.incident}" (see leakwatch leaks list)`, 1);
       if (incident.status !== 'active')
