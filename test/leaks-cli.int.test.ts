@@ -467,7 +467,7 @@ function storeHaystacks(keys: StoredKey[]): { label: string; bytes: Buffer }[] {
 }
 
 /** Keys of the documented layout (packages/leak-store/README.md), prefix removed. */
-const LAYOUT_KEY = /^\{incidents\}:(meta|ids|i:[A-Za-z0-9._-]+)$|^\{[^{}]+\}(b[0-9a-f]+|n|f)$/;
+const LAYOUT_KEY = /^\{incidents\}:(meta|ids|i:[A-Za-z0-9._-]+)$|^\{[^{}]+\}(b[0-9a-f]+|n|f|w)$/;
 const INCIDENT_FIELDS = [
   'compromiseType',
   'createdAt',
@@ -505,6 +505,11 @@ function checkLayout(keys: StoredKey[], prefix: string): number {
     ).toBe(true);
     if (rest.startsWith('{incidents}:i:')) {
       expect(key.pairs.map(([f]) => f.toString()).sort()).toEqual(INCIDENT_FIELDS);
+    }
+    if (/^\{[^{}]+\}w$/.test(rest)) {
+      // the watch log: an 8-byte generation header, then 8 fingerprint bytes per card
+      expect(key.type).toBe('string');
+      expect(((key.parts[1]?.length ?? 0) - 8) % 8, `watch log ${key.name} length`).toBe(0);
     }
     if (/^\{[^{}]+\}b[0-9a-f]+$/.test(rest)) {
       expect(key.type).toBe('hash');
