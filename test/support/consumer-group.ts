@@ -2,7 +2,7 @@ import { AssignerProtocol, type Admin } from 'kafkajs';
 import { expect, vi } from 'vitest';
 
 /** The group's members and their partitions of `topic`, when the group is Stable; else null. */
-export async function stableAssignment(
+async function stableAssignment(
   admin: Admin,
   groupId: string,
   topic: string,
