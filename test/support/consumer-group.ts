@@ -2,11 +2,7 @@ import { AssignerProtocol, type Admin } from 'kafkajs';
 import { expect, vi } from 'vitest';
 
 /** The group's members and their partitions of `topic`, when the group is Stable; else null. */
-async function stableAssignment(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-): Promise<number[][] | null> {
+async function stableAssignment(admin: Admin, groupId: string, topic: string): Promise<number[][] | null> {
   const { groups } = await admin.describeGroups([groupId]);
   const group = groups[0];
   if (group?.state !== 'Stable') return null;
