@@ -4,19 +4,14 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createKeyring } from '@leakwatch/card';
 import type { KafkaSettings, RegistrySettings } from '@leakwatch/config';
-import {
-  cardAuthorizationAvro,
-  confluentFrame,
-  createAuthorizationEncoder,
-  createSchemaRegistry,
-  valueSubject,
-} from '@leakwatch/contracts';
+import { createSchemaRegistry } from '@leakwatch/contracts';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
 import { LeakStore } from '@leakwatch/leak-store';
 import { silentLogger } from '@leakwatch/logger';
 import type { RedisClient } from '@leakwatch/redis';
-import { createTrafficGenerator, generateCards, messageValue, runTraffic } from '@leakwatch/simulator';
+import { generateCards } from '@leakwatch/simulator';
 import { Partitioners, type Kafka } from 'kafkajs';
+import { benchMonitorEnv, benchTopics, fillBacklog } from './backlog.js';
 import { committedTotal, spawnMonitor } from './processes.js';
 
 export interface HuntIsolationOptions {
@@ -138,62 +133,26 @@ export async function runHuntIsolationBenchmark(options: HuntIsolationOptions): 
   };
   await newIncident();
 
-  const topics = {
-    authorizations: `bench.${id}.iso.authorizations`,
-    alerts: `bench.${id}.iso.alerts`,
-    deadLetters: `bench.${id}.iso.dlq`,
-    dispositions: `bench.${id}.iso.dispositions`,
-  };
+  const topics = benchTopics(id, 'iso');
   await ensureTopics(
     kafka,
     Object.values(topics).map((topic) => ({ topic })),
     options.partitions,
   );
-  const encoder = await createAuthorizationEncoder({
-    registry,
-    subject: valueSubject(topics.authorizations),
-  });
-  const encodeAvro = (value: unknown) =>
-    confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   log(`producing ${options.messages.toLocaleString('en-US')} authorizations (1% on watched cards)…`);
-  await runTraffic({
-    generator: createTrafficGenerator({
-      seed: 5,
-      runId: `bench-iso-${id}`,
-      watchedCards: cards.map((c) => ({ pan: c.pan, expiry: c.expiry })),
-      watchedShare: 0.01,
-      encodeAvro,
-    }),
-    ratePerSecond: Infinity,
+  await fillBacklog({
+    producer,
+    registry,
+    topic: topics.authorizations,
     count: options.messages,
-    batchSize: 2000,
-    send: async (events) => {
-      await producer.send({
-        topic: topics.authorizations,
-        acks: -1,
-        messages: events.map((e) => ({ key: e.key, value: messageValue(e, encodeAvro) })),
-      });
-    },
+    watched: cards.map((c) => ({ pan: c.pan, expiry: c.expiry })),
+    runId: `bench-iso-${id}`,
   });
   await producer.disconnect();
 
-  const env = (group: string) => ({
-    ...options.redisUrlEnv,
-    LEAKWATCH_KAFKA_BROKERS: options.kafka.brokers.join(','),
-    LEAKWATCH_SCHEMA_REGISTRY_URL: options.registry.url,
-    LEAKWATCH_FINGERPRINT_KEYS: `bench:${keyBytes}`,
-    LEAKWATCH_REDIS_KEY_PREFIX: prefix,
-    LEAKWATCH_HTTP_PORT: '0',
-    LEAKWATCH_LOG_LEVEL: 'warn',
-    LEAKWATCH_CREATE_TOPICS: 'false',
-    LEAKWATCH_TOPIC_AUTHORIZATIONS: topics.authorizations,
-    LEAKWATCH_TOPIC_ALERTS: topics.alerts,
-    LEAKWATCH_TOPIC_DEAD_LETTERS: topics.deadLetters,
-    LEAKWATCH_TOPIC_DISPOSITIONS: topics.dispositions,
-    LEAKWATCH_MONITOR_GROUP_ID: group,
-  });
+  const env = (group: string) => benchMonitorEnv({ ...options, keyBytes, prefix, topics, group });
   let runs = 0;
   const monitorRun = async (active: () => boolean): Promise<number> => {
     const group = `bench-iso-monitor-${id}-${++runs}`;

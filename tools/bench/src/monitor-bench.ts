@@ -17,6 +17,7 @@ import type { RedisClient } from '@leakwatch/redis';
 import { createTrafficGenerator, messageValue, runTraffic } from '@leakwatch/simulator';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { percentile } from './machine.js';
+import { benchMonitorEnv, benchTopics, fillBacklog, type BenchTopics } from './backlog.js';
 import { committedTotal, spawnMonitor } from './processes.js';
 import { watchBenchCards } from './watched.js';
 
@@ -118,48 +119,25 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     keyId: 'bench',
   });
 
-  const topics = (suffix: string) => ({
-    authorizations: `bench.${id}.${suffix}.authorizations`,
-    alerts: `bench.${id}.${suffix}.alerts`,
-    deadLetters: `bench.${id}.${suffix}.dlq`,
-    dispositions: `bench.${id}.${suffix}.dispositions`,
-  });
-  const throughputTopics = topics('tp');
-  const latencyTopics = topics('lat');
+  const throughputTopics = benchTopics(id, 'tp');
+  const latencyTopics = benchTopics(id, 'lat');
   await ensureTopics(
     kafka,
     [...Object.values(throughputTopics), ...Object.values(latencyTopics)].map((topic) => ({ topic })),
     options.partitions,
   );
-  const encoder = await createAuthorizationEncoder({
-    registry,
-    subject: valueSubject(throughputTopics.authorizations),
-  });
-  const encodeAvro = (value: unknown) =>
-    confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
   // 1. fill the throughput topic
   log(`producing ${options.messages.toLocaleString('en-US')} authorizations…`);
-  const fill = await runTraffic({
-    generator: createTrafficGenerator({
-      seed: 5,
-      runId: `bench-${id}`,
-      watchedCards: watched,
-      watchedShare: 0.01,
-      encodeAvro,
-    }),
-    ratePerSecond: Infinity,
+  const fill = await fillBacklog({
+    producer,
+    registry,
+    topic: throughputTopics.authorizations,
     count: options.messages,
-    batchSize: 2000,
-    send: async (events) => {
-      await producer.send({
-        topic: throughputTopics.authorizations,
-        acks: -1,
-        messages: events.map((e) => ({ key: e.key, value: messageValue(e, encodeAvro) })),
-      });
-    },
+    watched,
+    runId: `bench-${id}`,
   });
   log(`  produced at ${Math.round(fill.achievedRate).toLocaleString('en-US')}/s`);
 
@@ -167,21 +145,8 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   const rawConsumeRate = await consumeAll(kafka, throughputTopics.authorizations, options.messages);
   log(`  raw kafkajs consume: ${Math.round(rawConsumeRate).toLocaleString('en-US')}/s`);
 
-  const monitorEnv = (t: typeof throughputTopics, group: string) => ({
-    ...options.redisUrlEnv,
-    LEAKWATCH_KAFKA_BROKERS: options.kafka.brokers.join(','),
-    LEAKWATCH_SCHEMA_REGISTRY_URL: options.registry.url,
-    LEAKWATCH_FINGERPRINT_KEYS: `bench:${keyBytes}`,
-    LEAKWATCH_REDIS_KEY_PREFIX: prefix,
-    LEAKWATCH_HTTP_PORT: '0',
-    LEAKWATCH_LOG_LEVEL: 'warn',
-    LEAKWATCH_CREATE_TOPICS: 'false',
-    LEAKWATCH_TOPIC_AUTHORIZATIONS: t.authorizations,
-    LEAKWATCH_TOPIC_ALERTS: t.alerts,
-    LEAKWATCH_TOPIC_DEAD_LETTERS: t.deadLetters,
-    LEAKWATCH_TOPIC_DISPOSITIONS: t.dispositions,
-    LEAKWATCH_MONITOR_GROUP_ID: group,
-  });
+  const monitorEnv = (topics: BenchTopics, group: string) =>
+    benchMonitorEnv({ ...options, keyBytes, prefix, topics, group });
 
   // 3. the monitor on the same messages, as its own process; timed from its first commit
   const group = `bench-monitor-${id}`;

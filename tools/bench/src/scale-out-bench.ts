@@ -3,18 +3,12 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createKeyring } from '@leakwatch/card';
 import type { KafkaSettings, RegistrySettings } from '@leakwatch/config';
-import {
-  cardAuthorizationAvro,
-  confluentFrame,
-  createAuthorizationEncoder,
-  createSchemaRegistry,
-  valueSubject,
-} from '@leakwatch/contracts';
+import { createSchemaRegistry } from '@leakwatch/contracts';
 import { createKafka, ensureTopics } from '@leakwatch/kafka';
 import { silentLogger } from '@leakwatch/logger';
 import type { RedisClient } from '@leakwatch/redis';
-import { createTrafficGenerator, messageValue, runTraffic } from '@leakwatch/simulator';
 import { Partitioners } from 'kafkajs';
+import { benchMonitorEnv, benchTopics, fillBacklog } from './backlog.js';
 import {
   committedTotal,
   cpuSecondsOf,
@@ -105,17 +99,11 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
     keyring,
     keyId: 'bench',
   });
-  const topicsOf = (suffix: string) => ({
-    authorizations: `bench.${id}.${suffix}.authorizations`,
-    alerts: `bench.${id}.${suffix}.alerts`,
-    deadLetters: `bench.${id}.${suffix}.dlq`,
-    dispositions: `bench.${id}.${suffix}.dispositions`,
-  });
   // the throughput backlog, and a small one for start-up: a monitor (re)started on a live stream
   // finds a little lag, and its first batch is then small (a 2 MB fetch per partition of a big
   // backlog times the processing, not the start-up)
-  const topics = topicsOf('scale');
-  const startupTopics = topicsOf('startup');
+  const topics = benchTopics(id, 'scale');
+  const startupTopics = benchTopics(id, 'startup');
   const all = [...Object.values(topics), ...Object.values(startupTopics)];
   await ensureTopics(
     kafka,
@@ -124,30 +112,8 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
   );
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const fill = async (topic: string, count: number) => {
-    const encoder = await createAuthorizationEncoder({ registry, subject: valueSubject(topic) });
-    const encodeAvro = (value: unknown) =>
-      confluentFrame(encoder.schemaId, cardAuthorizationAvro.type.toBuffer(value));
-    await runTraffic({
-      generator: createTrafficGenerator({
-        seed: 5,
-        runId: `bench-scale-${id}`,
-        watchedCards: watched,
-        watchedShare: 0.01,
-        encodeAvro,
-      }),
-      ratePerSecond: Infinity,
-      count,
-      batchSize: 2000,
-      send: async (events) => {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: events.map((e) => ({ key: e.key, value: messageValue(e, encodeAvro) })),
-        });
-      },
-    });
-  };
+  const fill = (topic: string, count: number) =>
+    fillBacklog({ producer, registry, topic, count, watched, runId: `bench-scale-${id}` });
   const messages = options.processes.length > 0 ? options.messages : 0;
   if (messages > 0) {
     log(`producing ${messages.toLocaleString('en-US')} authorizations…`);
@@ -156,20 +122,8 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
   if (options.startups > 0) await fill(startupTopics.authorizations, STARTUP_BACKLOG);
   await producer.disconnect();
 
-  const env = (group: string, level: string, t = topics) => ({
-    ...options.redisUrlEnv,
-    LEAKWATCH_KAFKA_BROKERS: options.kafka.brokers.join(','),
-    LEAKWATCH_SCHEMA_REGISTRY_URL: options.registry.url,
-    LEAKWATCH_FINGERPRINT_KEYS: `bench:${keyBytes}`,
-    LEAKWATCH_REDIS_KEY_PREFIX: prefix,
-    LEAKWATCH_LOG_LEVEL: level,
-    LEAKWATCH_CREATE_TOPICS: 'false',
-    LEAKWATCH_TOPIC_AUTHORIZATIONS: t.authorizations,
-    LEAKWATCH_TOPIC_ALERTS: t.alerts,
-    LEAKWATCH_TOPIC_DEAD_LETTERS: t.deadLetters,
-    LEAKWATCH_TOPIC_DISPOSITIONS: t.dispositions,
-    LEAKWATCH_MONITOR_GROUP_ID: group,
-  });
+  const env = (group: string, level: string, t = topics) =>
+    benchMonitorEnv({ ...options, keyBytes, prefix, topics: t, group, logLevel: level });
 
   const startups: StartupRun[] = [];
   for (let i = 0; i < options.startups; i++) {
