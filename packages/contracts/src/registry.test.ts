@@ -125,6 +125,26 @@ describe('ensureSchemaRegistered', () => {
     );
   });
 
+  it('survives reading the level while the winner writes it (BACKWARD != NONE)', async () => {
+    const lookups = [notFound(), undefined];
+    const levelMidWrite = Object.assign(
+      new Error('Compatibility does not match the configuration (BACKWARD != NONE)'),
+      {
+        name: 'ConfluentSchemaRegistryCompatibilityError',
+      },
+    );
+    const registry = {
+      getRegistryIdBySchema: () => {
+        const failure = lookups.shift();
+        return failure ? Promise.reject(failure) : Promise.resolve(42);
+      },
+      register: () => Promise.reject(levelMidWrite),
+    };
+    await expect(ensureSchemaRegistered(registry, suspiciousChargeAlertAvro, 'alerts-value')).resolves.toBe(
+      42,
+    );
+  });
+
   it('refuses a subject that answers 409 again (an incompatible schema): CONFIG_INVALID', async () => {
     let registers = 0;
     const registry = {

@@ -121,8 +121,10 @@ export function valueSubject(topic: string): string {
  *
  * Instances started together race on a new subject: each finds it absent, and the registry
  * accepts the first one's compatibility setting and answers the others 409 (Apicurio: "A rule
- * named 'COMPATIBILITY' already exists"). A 409 is therefore tried once more from the lookup,
- * which then finds the rule (or the schema) the winner wrote; a second 409 is a real refusal.
+ * named 'COMPATIBILITY' already exists"), or the library reads the subject's level while the
+ * winner writes it and refuses ("BACKWARD != NONE"). Either is tried once more from the lookup,
+ * 250 ms later, which then finds the rule (or the schema) the winner wrote; a second refusal is
+ * real.
  * @throws LeakwatchError REGISTRY_UNAVAILABLE (retryable), CONFIG_INVALID or INTERNAL
  */
 export async function ensureSchemaRegistered(
@@ -149,7 +151,15 @@ export async function ensureSchemaRegistered(
       });
       return id;
     } catch (error) {
-      if (attempt === 1 && registryStatusOf(error) === 409) continue;
+      // the race's two faces: a 409 for the rule the winner wrote, or the library reading the
+      // subject's level while the winner is writing it ("BACKWARD != NONE")
+      const lostRace =
+        registryStatusOf(error) === 409 ||
+        (error instanceof Error && error.name === 'ConfluentSchemaRegistryCompatibilityError');
+      if (attempt === 1 && lostRace) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
       throw registrationFailure(error, `registering ${schema.name} under ${subject}`);
     }
   }
