@@ -48,7 +48,8 @@ export class Throttle {
       const step = heartbeat ? Math.min(waitMs, 1000) : waitMs;
       await this.#clock.sleep(step);
       waitMs -= step;
-      if (waitMs > 0) await heartbeat?.();
+      // a failed heartbeat (a rebalance under way) is the batch loop's to see, after the wait
+      if (waitMs > 0) await heartbeat?.().catch(() => undefined);
     }
   }
 }
