@@ -314,7 +314,11 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
       manifest: testManifest(incidentId),
       cards: watched,
     });
-    const env = monitorEnv({ endpoints, topics, groupId: `unused-${testId}`, redisPrefix, fingerprintKeys });
+    const env = {
+      ...monitorEnv({ endpoints, topics, groupId: `unused-${testId}`, redisPrefix, fingerprintKeys }),
+      // the killed member leaves the group after this long (the broker's minimum)
+      LEAKWATCH_MONITOR_SESSION_TIMEOUT_MS: '6000',
+    };
 
     // slowed down so that it is killed halfway, after its first commits
     const killed = await hunt(
@@ -323,6 +327,17 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
       (out) => /"msg":"alert raised"/.test(out) && out.split('alert raised').length > 6,
     );
     expect(killed.signal, killed.out.slice(-3000)).toBe('SIGKILL');
+    // The group's position is a hint, the plan is the truth: put the group back at the start of
+    // the log (before the exposure window, where the 40 pre-exposure events are) as a lost or
+    // late offset commit would, and the resumed hunt must still judge only its window.
+    const groupId = `leakwatch-hunt-${incidentId}`;
+    for (let i = 0; ; i++) {
+      const [group] = (await admin.describeGroups([groupId])).groups;
+      if (group?.state === 'Empty') break;
+      if (i > 60) throw new Error(`hunt group still ${group?.state} after 30 s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await admin.resetOffsets({ groupId, topic: topics.authorizations, earliest: true });
     const resumed = await hunt(env, ['--incident', incidentId]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).toContain('resumed hunt');
@@ -331,6 +346,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
       .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
     const alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
     expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+    expect(resumed.out).toContain('read from before the planned start');
   });
   it('runs beside the live monitor: both raise their own alerts, each set correct', async ({
     kafka,

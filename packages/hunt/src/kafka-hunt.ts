@@ -36,6 +36,8 @@ export interface KafkaHuntOptions {
   dryRun?: boolean;
   /** Authorizations per second at most (default: unthrottled). */
   maxRate?: number;
+  /** How soon a crashed hunt's partitions are free for a resumed one (the monitor's setting). */
+  sessionTimeoutMs?: number;
   state: HuntStateStore;
   stateKeyPrefix: string;
   /** The live monitor's stages, as for the live monitor; `retrospective` is set here. */
@@ -148,7 +150,7 @@ export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHunt
 
   const total = Number(remaining(plans, next));
   const summary = emptySummary();
-  const ends = new Map(plans.map((p) => [p.partition, p.end]));
+  const bounds = new Map(plans.map((p) => [p.partition, { start: p.start, end: p.end }]));
   const done = () => plans.every((p) => (next.get(p.partition) ?? p.start) >= p.end);
   logger.info(
     {
@@ -178,6 +180,7 @@ export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHunt
     kafka,
     topics,
     groupId,
+    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
     dependencies: {
       ...options.dependencies,
       watchList: restrictToIncident(options.dependencies.watchList, options.incidentId),
@@ -187,7 +190,7 @@ export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHunt
     encodeAlert: options.encodeAlert,
     metrics: options.metrics,
     logger: logger.child({ component: 'hunt' }),
-    endOffsets: ends,
+    bounds,
     publish: options.dryRun !== true,
     ...(throttle
       ? { beforeBatch: (n: number, heartbeat: () => Promise<void>) => throttle.take(n, heartbeat) }

@@ -11,6 +11,7 @@ import {
   type Kafka,
   type Producer,
 } from 'kafkajs';
+import { cutToBounds, type OffsetBounds } from './bounds.js';
 import { maskDigitRuns } from './dead-letter.js';
 import type { MonitorMetrics } from './metrics.js';
 import { processIsolating } from './isolate.js';
@@ -55,10 +56,11 @@ export interface MonitorOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   /**
-   * A bounded run (the retro-hunt): per partition, the offset to stop before. Messages at or
-   * past it are left alone and the partition is paused once it gets there.
+   * A bounded run (the retro-hunt): per partition, the window of offsets to judge. Messages
+   * outside it are never judged; a partition read from before its start is sought to it, and
+   * paused once it gets to its end.
    */
-  endOffsets?: ReadonlyMap<number, bigint>;
+  bounds?: ReadonlyMap<number, OffsetBounds>;
   /** Awaited before each batch is processed: a throttle. A long wait calls `heartbeat`. */
   beforeBatch?: (messages: number, heartbeat: () => Promise<void>) => Promise<void>;
   /** false: decide and count, publish nothing (a dry run). Default true. */
@@ -211,14 +213,28 @@ export class AuthorizationMonitor {
   ): Promise<void> {
     if (batch.messages.length === 0) return;
     const { logger } = this.#options;
-    const end = this.#options.endOffsets?.get(batch.partition);
-    const inBounds =
-      end === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) < end);
-    if (end !== undefined && inBounds.length < batch.messages.length) {
+    const {
+      inside: inBounds,
+      reachedEnd,
+      behindStart,
+    } = cutToBounds(batch.messages, this.#options.bounds?.get(batch.partition));
+    const bounds = this.#options.bounds?.get(batch.partition);
+    if (bounds !== undefined && behindStart) {
+      // the group began this partition before the window: skip to its start
+      logger.warn(
+        { partition: batch.partition, firstOffset: batch.firstOffset(), start: String(bounds.start) },
+        'read from before the planned start; seeking to it',
+      );
+      if (inBounds.length === 0) {
+        this.#consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(bounds.start) });
+        return;
+      }
+    }
+    if (bounds !== undefined && reachedEnd) {
       // a bounded run got to the end of this partition: read no further
       this.#consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
       if (inBounds.length === 0) {
-        void this.#commitInOrder(batch.topic, batch.partition, (end - 1n).toString());
+        void this.#commitInOrder(batch.topic, batch.partition, (bounds.end - 1n).toString());
         return;
       }
     }

@@ -213,6 +213,7 @@ export const huntCommand: CommandHandler = {
           ...(to !== undefined ? { to } : {}),
           dryRun,
           ...(maxRate ? { maxRate } : {}),
+          sessionTimeoutMs: env.LEAKWATCH_MONITOR_SESSION_TIMEOUT_MS,
           state: redis,
           stateKeyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX,
           dependencies,
