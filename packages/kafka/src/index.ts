@@ -107,6 +107,7 @@ export async function ensureTopics(
   }
 }
 
+export { OrderedCommits } from './ordered-commits.js';
 export {
   adminOffsetSource,
   ConsumerLagTracker,

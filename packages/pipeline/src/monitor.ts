@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, LeakwatchError } from '@leakwatch/errors';
-import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes } from '@leakwatch/kafka';
+import { DEFAULT_MAX_MESSAGE_BYTES, OrderedCommits, topicMaxMessageBytes } from '@leakwatch/kafka';
 import type { Logger } from '@leakwatch/logger';
 import type { RuleSet } from '@leakwatch/rules';
 import {
@@ -95,7 +95,25 @@ export class AuthorizationMonitor {
   readonly #retrying = new Map<number, { since: number; error: string }>();
   #state: MonitorState = 'idle';
   #closing: Promise<void> | undefined;
-  readonly #commits = new Map<number, Promise<void>>();
+  /**
+   * Commits run behind the next batch (one round trip off the latency path), in order per
+   * partition; a stop waits for them before leaving the group.
+   */
+  readonly #commits = new OrderedCommits({
+    commit: async (topic, partition, nextOffset) => {
+      await this.#consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+      this.#options.onCommitted?.(partition, BigInt(nextOffset));
+    },
+    // a later batch's commit covers this one; if none comes (rebalance, crash), the batch is
+    // redelivered and its alerts repeat with the same alertIds
+    onError: (error, partition, nextOffset) => {
+      this.#options.metrics.retries.inc({ reason: 'KAFKA_UNAVAILABLE' });
+      this.#options.logger.warn(
+        { err: describeError(error), partition, nextOffset },
+        'offset commit failed; the next one covers it',
+      );
+    },
+  });
   /** Batches being handled now: a stop waits for them before it commits and leaves. */
   readonly #inFlight = new Set<Promise<void>>();
   #lastError: string | undefined;
@@ -234,7 +252,7 @@ export class AuthorizationMonitor {
       // a bounded run got to the end of this partition: read no further
       this.#consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
       if (inBounds.length === 0) {
-        void this.#commitInOrder(batch.topic, batch.partition, (bounds.end - 1n).toString());
+        void this.#commits.add(batch.topic, batch.partition, (bounds.end - 1n).toString());
         return;
       }
     }
@@ -294,7 +312,7 @@ export class AuthorizationMonitor {
     // Everything the batch produced is acknowledged: its offset may be committed now. The
     // commit runs behind the next batch (one round trip off the latency path); commits of a
     // partition stay in order, and a stop waits for them before leaving the group.
-    void this.#commitInOrder(batch.topic, batch.partition, lastOffset);
+    void this.#commits.add(batch.topic, batch.partition, lastOffset);
   }
 
   #onFailure(batch: Batch, error: unknown, attempt: number, retryInMs: number): void {
@@ -352,35 +370,6 @@ export class AuthorizationMonitor {
       deadLetterMaxBytes: limits.deadLetters,
       now: () => new Date(),
     });
-  }
-
-  #commitInOrder(topic: string, partition: number, lastOffset: string): Promise<void> {
-    const previous = this.#commits.get(partition) ?? Promise.resolve();
-    const next = previous.then(() =>
-      this.#commit(topic, partition, lastOffset).catch((error: unknown) => {
-        // a later batch's commit covers this one; if none comes (rebalance, crash), the batch is
-        // redelivered and its alerts repeat with the same alertIds
-        this.#options.metrics.retries.inc({ reason: 'KAFKA_UNAVAILABLE' });
-        this.#options.logger.warn(
-          { err: error, partition, lastOffset },
-          'offset commit failed; the next one covers it',
-        );
-      }),
-    );
-    this.#commits.set(partition, next);
-    return next;
-  }
-
-  async #commit(topic: string, partition: number, lastOffset: string): Promise<void> {
-    try {
-      const next = BigInt(lastOffset) + 1n;
-      await this.#consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
-      this.#options.onCommitted?.(partition, next);
-    } catch (error) {
-      throw new LeakwatchError('KAFKA_UNAVAILABLE', `committing offsets failed: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
   }
 
   /** A partition this member no longer works on is not "retrying" any more. */
@@ -457,7 +446,7 @@ export class AuthorizationMonitor {
           /* never ran, or kafkajs already tore the consumer down */
         }
         while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
-        await Promise.all(this.#commits.values());
+        await this.#commits.settled();
         await this.#consumer
           .disconnect()
           .catch((error: unknown) => this.#options.logger.warn({ err: error }, 'consumer disconnect'));
