@@ -216,6 +216,58 @@ describe('DeliveryStore (real Redis)', () => {
     ]);
   });
 
+  it('an enqueue leases up to its limit of what is due now; the rest waits for a claim', async ({
+    redis,
+    redisPrefix,
+  }) => {
+    const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
+    const p = 'lease';
+    const later = { ...delivery(4), dueAt: 6000 };
+    expect(
+      await store.enqueue(p, [delivery(1), delivery(2), delivery(3), later], {
+        now: 5000,
+        maxQueue: 10,
+        lease: { limit: 2, leaseMs: LEASE },
+      }),
+    ).toEqual(['leased', 'leased', 'queued', 'queued']);
+    // a leased delivery is claimed already: not again until its lease runs out
+    const now = await store.claim(p, { now: 6000, limit: 10, leaseMs: LEASE });
+    expect(now.claimed.map((d) => [d.id, d.tries])).toEqual([
+      ['msg_3', 1],
+      ['msg_4', 1],
+    ]);
+    // a leased delivery settles as a claimed one
+    expect(
+      await store.settle(
+        p,
+        { ...delivery(1), tries: 1 },
+        { kind: 'accepted' },
+        { at: 5050, outcome: 'accepted' },
+      ),
+    ).toBe(true);
+    // the lease of msg_2 ran out (its dispatcher died): it comes due again, its first try counted
+    const expired = await store.claim(p, { now: 5000 + LEASE + 1, limit: 10, leaseMs: LEASE });
+    expect(expired.claimed.map((d) => [d.id, d.tries, d.body])).toEqual([['msg_2', 2, '{"n":2}']]);
+    // and a repeat of a leased alert is a duplicate, as any other
+    expect(
+      await store.enqueue(p, [delivery(2)], { now: 7000, maxQueue: 10, lease: { limit: 5, leaseMs: LEASE } }),
+    ).toEqual(['duplicate']);
+  });
+
+  it('a disabled endpoint is leased nothing at enqueue', async ({ redis, redisPrefix }) => {
+    const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
+    await store.enqueue('off', [delivery(1)], { now: 5000, maxQueue: 10 });
+    const [d] = (await store.claim('off', { now: 5000, limit: 10, leaseMs: LEASE })).claimed;
+    await store.settle('off', d!, { kind: 'disable', reason: 'HTTP 410' }, { at: 6000, outcome: 'gone' });
+    expect(
+      await store.enqueue('off', [delivery(2)], {
+        now: 7000,
+        maxQueue: 10,
+        lease: { limit: 5, leaseMs: LEASE },
+      }),
+    ).toEqual(['queued']);
+  });
+
   it('a 410 disables the endpoint: nothing is claimed until enabled, the try not counted', async ({
     redis,
     redisPrefix,

@@ -55,7 +55,11 @@ export interface DeliveryOutcome {
   error?: string;
 }
 
-export type EnqueueResult = 'queued' | 'duplicate' | 'overflow';
+/**
+ * `leased`: queued and leased to the caller in the same step (its first try is counted): the
+ * caller sends it now and settles it as a claimed delivery.
+ */
+export type EnqueueResult = 'queued' | 'leased' | 'duplicate' | 'overflow';
 
 export interface PartnerStatus {
   partnerId: string;
@@ -100,14 +104,20 @@ type KeyName = (typeof KEYS)[number];
 const OUTCOMES_KEPT = 20;
 
 // KEYS: due age data tries done dead outcomes disabled
-// ARGV: now, maxQueue, doneRetentionMs, then (id, record, dueAt, alertId, detectedAt) per delivery
+// ARGV: now, maxQueue, doneRetentionMs, leaseLimit, leaseMs, then (id, record, dueAt, alertId,
+// detectedAt) per delivery. Up to leaseLimit deliveries queued due now are leased at once to the
+// caller, as a claim would (try counted, due at the end of the lease), unless the endpoint is
+// disabled: the caller sends them from memory, with no claim round trip.
 const ENQUEUE = `
 local now = tonumber(ARGV[1])
 local maxQueue = tonumber(ARGV[2])
+local leaseLeft = tonumber(ARGV[4])
+local leaseUntil = now + tonumber(ARGV[5])
+if leaseLeft > 0 and redis.call('EXISTS', KEYS[8]) == 1 then leaseLeft = 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[3]))
 local depth = redis.call('ZCARD', KEYS[1])
 local out = {}
-for i = 4, #ARGV, 5 do
+for i = 6, #ARGV, 5 do
   local id = ARGV[i]
   if redis.call('HEXISTS', KEYS[3], id) == 1 or redis.call('ZSCORE', KEYS[5], id) then
     out[#out + 1] = 'duplicate'
@@ -118,10 +128,17 @@ for i = 4, #ARGV, 5 do
     out[#out + 1] = 'overflow'
   else
     redis.call('HSET', KEYS[3], id, ARGV[i + 1])
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 2]), id)
     redis.call('ZADD', KEYS[2], now, id)
     depth = depth + 1
-    out[#out + 1] = 'queued'
+    if leaseLeft > 0 and tonumber(ARGV[i + 2]) <= now then
+      redis.call('ZADD', KEYS[1], leaseUntil, id)
+      redis.call('HINCRBY', KEYS[4], id, 1)
+      leaseLeft = leaseLeft - 1
+      out[#out + 1] = 'leased'
+    else
+      redis.call('ZADD', KEYS[1], tonumber(ARGV[i + 2]), id)
+      out[#out + 1] = 'queued'
+    end
   end
 end
 return out
@@ -283,16 +300,24 @@ export class DeliveryStore {
    * Schedules deliveries of one partner, atomically: each is `queued` (due at `dueAt`),
    * `duplicate` (pending, dead-lettered or accepted already: nothing changes) or `overflow` (the
    * partner's queue holds `maxQueue` pending deliveries: it goes straight to the dead-letter
-   * list with reason queue_full, to be replayed; never dropped).
+   * list with reason queue_full, to be replayed; never dropped). With `lease`, up to `limit` of
+   * those due now are `leased` instead: queued and claimed in one step (see `claim`), while the
+   * endpoint is not disabled.
    * @throws LeakwatchError REDIS_UNAVAILABLE (retryable)
    */
   async enqueue(
     partnerId: string,
     deliveries: readonly (StoredDelivery & { dueAt: number })[],
-    options: { now: number; maxQueue: number },
+    options: { now: number; maxQueue: number; lease?: { limit: number; leaseMs: number } },
   ): Promise<EnqueueResult[]> {
     if (deliveries.length === 0) return [];
-    const args: (string | number)[] = [options.now, options.maxQueue, this.#doneRetentionMs];
+    const args: (string | number)[] = [
+      options.now,
+      options.maxQueue,
+      this.#doneRetentionMs,
+      options.lease?.limit ?? 0,
+      options.lease?.leaseMs ?? 0,
+    ];
     for (const d of deliveries) {
       args.push(d.id, encodeRecord(d), d.dueAt, d.alertId, d.detectedAt);
     }

@@ -221,6 +221,38 @@ describe('WebhookDispatcher (real Redis, local HTTP receivers)', () => {
     expect(slow.received).toHaveLength(4); // still waiting on the first four
   }, 30_000);
 
+  it('sends what it enqueues from memory while slots are free: no claim before the first try', async ({
+    redis,
+    redisPrefix,
+  }) => {
+    const store = new DeliveryStore({ redis, keyPrefix: redisPrefix });
+    let claims = 0;
+    const claim = store.claim.bind(store);
+    store.claim = (...args) => {
+      claims += 1;
+      return claim(...args);
+    };
+    const claimsAtArrival: number[] = [];
+    // each arrival notes how many claims the partner's loop had made by then
+    const hook = await receiver(() => {
+      claimsAtArrival.push(claims);
+      return 200;
+    });
+    const dispatcher = start(store, [partner('direct', webhook(hook.url))], undefined, {
+      pollMs: 60_000,
+      concurrency: 2,
+    });
+    await until('the loop idle after its first look', () => claims === 1);
+    expect(
+      await dispatcher.enqueue([1, 2, 3].map((n) => ({ partnerId: 'direct', alert: alert(n) }))),
+    ).toEqual({ queued: 3, duplicate: 0, overflow: 0 });
+    await until('all three tried', () => hook.received.length === 3);
+    // two leased at enqueue (two slots), sent before any claim; the third waited in the schedule
+    // for a slot and was claimed: the concurrency bound holds for leased tries too
+    expect(claimsAtArrival.slice(0, 2)).toEqual([1, 1]);
+    expect(claimsAtArrival[2]).toBeGreaterThan(1);
+  });
+
   it('rotation: a receiver holding only the new secret, or only the old, accepts', async ({
     redis,
     redisPrefix,
