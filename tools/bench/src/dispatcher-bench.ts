@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { createKafka, ensureTopics } from '@leakwatch/kafka';
 import { silentLogger } from '@leakwatch/logger';
 import type { Kafka, Producer } from 'kafkajs';
 import { percentile } from './machine.js';
+import { startReceivers } from './webhook-receivers.js';
 
 export interface DispatcherBenchOptions {
   kafka: KafkaSettings;
@@ -63,44 +63,6 @@ export interface DispatcherBenchResult {
 
 /** As the monitor's bench: the first 3 s of steady traffic warm the process up. */
 const WARM_UP_MS = 3000;
-
-/**
- * Issuer endpoints answering 200 after `answerMs`; records when each webhook-id was accepted. They
- * share the cores with the dispatcher, so they are kept cheap: plain node:http, no signature check
- * (signatures are verified by the integration tests, with the standardwebhooks package).
- */
-async function startReceivers(count: number, answerMs: number) {
-  const acceptedAt = new Map<string, number>();
-  const servers: Server[] = [];
-  const urls: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = createHttpServer((req, res) => {
-      const id = rawHeader(req.rawHeaders, 'webhook-id');
-      req.resume();
-      setTimeout(() => {
-        res.end();
-        if (!acceptedAt.has(id)) acceptedAt.set(id, Date.now());
-      }, answerMs);
-    });
-    server.keepAliveTimeout = 60_000;
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    servers.push(server);
-    urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
-  }
-  return {
-    urls,
-    acceptedAt,
-    close: () =>
-      Promise.all(
-        servers.map((s) => new Promise<void>((done) => s.close(() => done()).closeAllConnections())),
-      ),
-  };
-}
-
-function rawHeader(raw: string[], name: string): string {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === name) return raw[i + 1] ?? '';
-  return '';
-}
 
 async function freePort(): Promise<number> {
   return new Promise<number>((resolve) => {
@@ -287,7 +249,7 @@ export async function runDispatcherBenchmark(
     const receiversUsed = process.cpuUsage(receiversCpu);
     // the receivers (plain node:http, no signature check) share the cores: say what they cost
     log(
-      `  receivers (this process): ${Math.round((receiversUsed.user + receiversUsed.system) / total)} µs CPU per delivery`,
+      `  receivers (a worker thread of the bench): ${Math.round((receiversUsed.user + receiversUsed.system) / total)} µs CPU per delivery`,
     );
     await dispatcher.stop();
     const cpuUsed = cpuAtStart !== null && cpuAtEnd !== null ? cpuAtEnd - cpuAtStart : null;
