@@ -229,6 +229,10 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   await alertsConsumer.connect();
   await alertsConsumer.subscribe({ topic: latencyTopics.alerts, fromBeginning: true });
   await alertsConsumer.run({
+    // no commits: kafkajs would await one after each batch before fetching again, and that round
+    // trip would be counted as the monitor's latency (a reader that must commit does it behind
+    // its next fetch, as the dispatcher does)
+    autoCommit: false,
     eachMessage: async ({ message }) => {
       const arrived = Date.now();
       const decoded = await alertDecoder.decode(message.value);
