@@ -1,2 +1,3 @@
 export { loadEnv, type MonitorConfig, type MonitorEnv } from './env.js';
 export { startMonitor, runMonitor, type MonitorHandle } from './main.js';
+export { watchFilterFromEnv } from './watch-filter.js';

@@ -16,7 +16,7 @@ import {
 } from '@leakwatch/kafka';
 import {
   LeakStore,
-  WatchFilter,
+  type WatchFilter,
   registerWatchFilterMetrics,
   registerWatchListMetrics,
 } from '@leakwatch/leak-store';
@@ -37,6 +37,7 @@ import { createRedisClient, PipelineRunner } from '@leakwatch/redis';
 import { openRuleSetSource } from '@leakwatch/rules';
 import { Gauge } from 'prom-client';
 import { loadEnv, type MonitorConfig } from './env.js';
+import { watchFilterFromEnv } from './watch-filter.js';
 
 export interface MonitorHandle {
   /** Port of /metrics, /healthz and /readyz. */
@@ -172,15 +173,7 @@ async function buildAndStart(
   await untilAvailable('redis', logger, signal, () => leakStore.start());
   // Clean cards are answered in memory; only the filter's candidates reach Redis, the truth.
   // It loads in the background: until then (and whenever it is stale) lookups all go to Redis.
-  const watchFilter = env.LEAKWATCH_WATCH_FILTER
-    ? new WatchFilter({
-        source: leakStore,
-        bits: env.LEAKWATCH_WATCH_FILTER_BITS,
-        maxStaleMs: env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS,
-        syncIntervalMs: Math.floor(env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS / 2),
-        logger: logger.child({ component: 'watch-filter' }),
-      })
-    : null;
+  const watchFilter = watchFilterFromEnv(env, leakStore, logger);
   if (watchFilter) {
     watchFilter.start();
     opened.add('watch filter', () => watchFilter.close());

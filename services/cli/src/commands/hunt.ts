@@ -18,9 +18,9 @@ import {
   type RejectedRow,
 } from '@leakwatch/hunt';
 import { createKafka } from '@leakwatch/kafka';
-import { LeakStore, WatchFilter } from '@leakwatch/leak-store';
+import { LeakStore } from '@leakwatch/leak-store';
 import { createRootLogger } from '@leakwatch/logger';
-import { loadEnv } from '@leakwatch/monitor-service';
+import { loadEnv, watchFilterFromEnv } from '@leakwatch/monitor-service';
 import { loadPartners } from '@leakwatch/partners';
 import { alertMessage, CardHistory, createMonitorMetrics } from '@leakwatch/pipeline';
 import { createRedisClient, PipelineRunner } from '@leakwatch/redis';
@@ -104,15 +104,7 @@ export const huntCommand: CommandHandler = {
     redis.on('error', () => undefined);
     const store = new LeakStore({ redis, keyPrefix: env.LEAKWATCH_REDIS_KEY_PREFIX });
     // as in the monitor: clean cards are answered in memory, candidates are asked of Redis
-    const watchFilter = env.LEAKWATCH_WATCH_FILTER
-      ? new WatchFilter({
-          source: store,
-          bits: env.LEAKWATCH_WATCH_FILTER_BITS,
-          maxStaleMs: env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS,
-          syncIntervalMs: Math.floor(env.LEAKWATCH_WATCH_FILTER_MAX_STALE_MS / 2),
-          logger: logger.child({ component: 'watch-filter' }),
-        })
-      : null;
+    const watchFilter = watchFilterFromEnv(env, store, logger);
     const kafka = createKafka(config.kafka, logger);
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
