@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { alertIdFor, cardAuthorizationAvro, type CardAuthorizationInput } from '@leakwatch/contracts';
 import { integrationTest as it } from '@leakwatch/testing';
 import avro from 'avsc';
+import type { Redis } from 'ioredis';
 import type { Kafka, Admin } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import {
@@ -116,6 +117,32 @@ async function produceHistory(
   });
   await producer.disconnect();
   return events;
+}
+
+/** Topics, a key, `cards` watched cards, their history produced, then their incident imported. */
+async function historyThenIncident(
+  ctx: {
+    kafka: Kafka;
+    createTopics: Parameters<typeof createMonitorTopics>[0];
+    redis: Redis;
+    redisPrefix: string;
+    testId: string;
+  },
+  cards: number,
+) {
+  const topics = await createMonitorTopics(ctx.createTopics);
+  const { env: fingerprintKeys, keyring } = freshFingerprintKey();
+  const watched = watchedCardsFor(ctx.testId, cards).map((c) => ({ pan: c.pan, expiry: c.expiry }));
+  const events = await produceHistory(ctx.kafka, topics, ctx.testId, watched);
+  const incidentId = `hunt-${ctx.testId}`.slice(0, 64);
+  await importIncident({
+    redis: ctx.redis,
+    keyPrefix: ctx.redisPrefix,
+    keyring,
+    manifest: testManifest(incidentId),
+    cards: watched,
+  });
+  return { topics, fingerprintKeys, watched, events, incidentId };
 }
 
 describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () => {
@@ -302,18 +329,10 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     redisPrefix,
     testId,
   }) => {
-    const topics = await createMonitorTopics(createTopics);
-    const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const watched = watchedCardsFor(testId, 40).map((c) => ({ pan: c.pan, expiry: c.expiry }));
-    const events = await produceHistory(kafka, topics, testId, watched);
-    const incidentId = `hunt-${testId}`.slice(0, 64);
-    await importIncident({
-      redis,
-      keyPrefix: redisPrefix,
-      keyring,
-      manifest: testManifest(incidentId),
-      cards: watched,
-    });
+    const { topics, fingerprintKeys, events, incidentId } = await historyThenIncident(
+      { kafka, createTopics, redis, redisPrefix, testId },
+      40,
+    );
     const env = {
       ...monitorEnv({ endpoints, topics, groupId: `unused-${testId}`, redisPrefix, fingerprintKeys }),
       // the killed member leaves the group after this long (the broker's minimum)
@@ -357,18 +376,13 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     redisPrefix,
     testId,
   }) => {
-    const topics = await createMonitorTopics(createTopics);
-    const { env: fingerprintKeys, keyring } = freshFingerprintKey();
-    const watched = watchedCardsFor(testId, 8).map((c) => ({ pan: c.pan, expiry: c.expiry }));
-    const old = await produceHistory(kafka, topics, testId, watched);
-    const incidentId = `hunt-${testId}`.slice(0, 64);
-    await importIncident({
-      redis,
-      keyPrefix: redisPrefix,
-      keyring,
-      manifest: testManifest(incidentId),
-      cards: watched,
-    });
+    const {
+      topics,
+      fingerprintKeys,
+      watched,
+      events: old,
+      incidentId,
+    } = await historyThenIncident({ kafka, createTopics, redis, redisPrefix, testId }, 8);
     const groupId = `live-${testId}`;
     const env = monitorEnv({ endpoints, topics, groupId, redisPrefix, fingerprintKeys });
     const live = await startInProcessMonitor({ endpoints, topics, groupId, redisPrefix, fingerprintKeys });
