@@ -17,7 +17,7 @@ import type { MonitorMetrics } from './metrics.js';
 import { processIsolating } from './isolate.js';
 import { publishOutcome } from './publish.js';
 import { processBatch, type BatchDependencies } from './process-batch.js';
-import { failureCode, retryUntilDone } from './retry.js';
+import { failureCode, retryUntilDone, type BackoffPolicy, type RetryIo } from './retry.js';
 import type { BatchOutcome } from './stages/outcome.js';
 import type { InboundMessage, SuspiciousChargeAlert } from './types.js';
 
@@ -116,6 +116,8 @@ export class AuthorizationMonitor {
   });
   /** Batches being handled now: a stop waits for them before it commits and leaves. */
   readonly #inFlight = new Set<Promise<void>>();
+  /** Per partition, the publishing of the last batch handed off (see #handleBatch). */
+  readonly #published = new Map<number, Promise<boolean>>();
   #lastError: string | undefined;
   /** The first batch processed is logged once, with the time since the process started. */
   #firstBatchLogged = false;
@@ -149,6 +151,9 @@ export class AuthorizationMonitor {
         'joined consumer group',
       );
       if (this.#state === 'starting') this.#state = this.#retrying.size > 0 ? 'retrying' : 'running';
+      // a new generation reads every assigned partition again from its committed offset: batches
+      // it hands off do not wait on (or inherit a release from) the last generation's
+      this.#published.clear();
     });
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
       this.#lastError = describeError(payload.error);
@@ -252,7 +257,9 @@ export class AuthorizationMonitor {
       // a bounded run got to the end of this partition: read no further
       this.#consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
       if (inBounds.length === 0) {
-        void this.#commits.add(batch.topic, batch.partition, (bounds.end - 1n).toString());
+        // after the batch before it is published, or this commit would land ahead of its one
+        if (await (this.#published.get(batch.partition) ?? true))
+          void this.#commits.add(batch.topic, batch.partition, (bounds.end - 1n).toString());
         return;
       }
     }
@@ -260,43 +267,76 @@ export class AuthorizationMonitor {
     await this.#options.beforeBatch?.(inBounds.length, heartbeat);
     // kafkajs messages are InboundMessages as they are: no second shape per message
     const messages: readonly InboundMessage[] = inBounds;
-    const result = await retryUntilDone(
-      async () => {
-        const started = performance.now();
-        const decided = await this.#processIsolating(messages);
-        const publishing = performance.now();
-        const outcome = await this.#publish(batch.partition, decided);
-        this.#options.metrics.stage.observe({ stage: 'publish' }, (performance.now() - publishing) / 1000);
-        return { outcome, ms: performance.now() - started };
-      },
-      {
-        active,
-        now: Date.now,
-        sleep: (ms) => sleep(ms),
-        heartbeat,
-      },
-      { initialMs: this.#options.retryInitialMs ?? 200, maxMs: this.#options.retryMaxMs ?? 10_000 },
-      (error, attempt, retryInMs) => this.#onFailure(batch, error, attempt, retryInMs),
-    );
-    if (result.status === 'released') {
-      // stopping or rebalanced: leave the batch uncommitted; it is redelivered
-      if (result.reason === 'rebalance') {
-        // the group is rebalancing: give the batch back so this member can rejoin instead of
-        // holding the whole group up while a dependency is down
-        logger.info(
-          { err: result.error, partition: batch.partition },
-          'rebalance during a retry; releasing the batch',
-        );
-      }
-      this.#forget(batch.partition);
+    const io = { active, now: Date.now, sleep: (ms: number) => sleep(ms), heartbeat };
+    const backoff = {
+      initialMs: this.#options.retryInitialMs ?? 200,
+      maxMs: this.#options.retryMaxMs ?? 10_000,
+    };
+    const onFailure = (error: unknown, attempt: number, retryInMs: number) =>
+      this.#onFailure(batch, error, attempt, retryInMs);
+    const started = performance.now();
+    const decided = await retryUntilDone(() => this.#processIsolating(messages), io, backoff, onFailure);
+    if (decided.status === 'released') {
+      this.#release(batch.partition, decided);
       return;
     }
     // kafkajs fetches from the last *resolved* offset, not the committed one: without this
     // (eachBatchAutoResolve is off) the same batch is fetched and processed again forever
     resolveOffset(lastOffset);
+    // The batch is decided; its publishing runs behind the next fetch, so one partition's publish
+    // round trip no longer holds up every partition's next batch (kafkajs fetches again only
+    // once all batches of a fetch are handled). One batch publishes at a time per partition: it
+    // waits here for the one before it, which also keeps alerts and commits in order.
+    const previous = this.#published.get(batch.partition) ?? Promise.resolve(true);
+    if (!(await previous)) {
+      // the batch before was given back (stop, rebalance): so is this one, uncommitted; the
+      // group's next generation reads both again from the committed offset
+      this.#published.set(batch.partition, previous);
+      return;
+    }
+    const publishing = this.#publishBatch(batch, messages, decided.value, lastOffset, started, io, backoff);
+    this.#published.set(batch.partition, publishing);
+    // a stop waits for it; an unexpected error fails the partition's next batch (kafkajs then
+    // restarts the consumer, which reads again from the committed offset)
+    const tracked = publishing.then(
+      () => undefined,
+      (error: unknown) =>
+        this.#options.logger.error({ err: error, partition: batch.partition }, 'publishing a batch failed'),
+    );
+    this.#inFlight.add(tracked);
+    void tracked.finally(() => this.#inFlight.delete(tracked));
+  }
+
+  /**
+   * Publishes a decided batch (retrying while its dependency heals), then records it and starts
+   * its commit. True once published; false when given back (stop, rebalance), uncommitted.
+   */
+  async #publishBatch(
+    batch: Batch,
+    messages: readonly InboundMessage[],
+    decided: BatchOutcome,
+    lastOffset: string,
+    started: number,
+    io: RetryIo,
+    backoff: BackoffPolicy,
+  ): Promise<boolean> {
+    const { logger } = this.#options;
+    const publishing = performance.now();
+    const result = await retryUntilDone(
+      () => this.#publish(batch.partition, decided),
+      io,
+      backoff,
+      (error, attempt, retryInMs) => this.#onFailure(batch, error, attempt, retryInMs),
+    );
+    if (result.status === 'released') {
+      this.#release(batch.partition, result);
+      return false;
+    }
+    const now = performance.now();
+    this.#options.metrics.stage.observe({ stage: 'publish' }, (now - publishing) / 1000);
     this.#recover(batch.partition);
-    this.#record(batch, result.value.outcome, result.value.ms);
-    this.#options.onBatch?.(batch.partition, result.value.outcome, messages);
+    this.#record(batch, result.value, now - started);
+    this.#options.onBatch?.(batch.partition, result.value, messages);
     if (!this.#firstBatchLogged) {
       this.#firstBatchLogged = true;
       // start-up time, launch to first batch processed (docs/benchmarks.md "Start-up")
@@ -313,6 +353,20 @@ export class AuthorizationMonitor {
     // commit runs behind the next batch (one round trip off the latency path); commits of a
     // partition stay in order, and a stop waits for them before leaving the group.
     void this.#commits.add(batch.topic, batch.partition, lastOffset);
+    return true;
+  }
+
+  /** A batch given back uncommitted: stopping, or the group is rebalancing. */
+  #release(partition: number, result: { reason: 'inactive' | 'rebalance'; error?: unknown }): void {
+    if (result.reason === 'rebalance') {
+      // the group is rebalancing: give the batch back so this member can rejoin instead of
+      // holding the whole group up while a dependency is down
+      this.#options.logger.info(
+        { err: result.error, partition },
+        'rebalance during a retry; releasing the batch',
+      );
+    }
+    this.#forget(partition);
   }
 
   #onFailure(batch: Batch, error: unknown, attempt: number, retryInMs: number): void {
