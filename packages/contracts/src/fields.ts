@@ -36,6 +36,26 @@ export function nullable<S extends z.ZodType<unknown>>(schema: S) {
   return schema.nullable().default(null);
 }
 
+/** A record of fields: what zod's object schema takes (any object but an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The plain form of {@link nullable}: absent or null reads as null; otherwise the value if `check`
+ * accepts it, else undefined (refused).
+ */
+export function orNull<T>(value: unknown, check: (v: unknown) => v is T): T | null | undefined {
+  if (value === undefined || value === null) return null;
+  return check(value) ? value : undefined;
+}
+
+/** The plain form of `z.enum(values)`. */
+export function oneOf<T>(values: readonly T[]): (value: unknown) => value is T {
+  const set: ReadonlySet<unknown> = new Set(values);
+  return (value): value is T => set.has(value);
+}
+
 /** A non-empty string of at most `max` characters. */
 export function text(max: number) {
   return z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
@@ -135,6 +155,21 @@ export function amountMinor() {
     .int('must be a whole number of minor units')
     .min(0, 'must not be negative')
     .max(Number.MAX_SAFE_INTEGER, 'is too large');
+}
+
+const MERCHANT_NAME_MAX = 512;
+
+/**
+ * A merchant's name as the acquirer sent it: checked loosely on purpose (empty allowed), as no
+ * rule depends on it.
+ */
+export function merchantName() {
+  return z.string().max(MERCHANT_NAME_MAX, `must be at most ${MERCHANT_NAME_MAX} characters`);
+}
+
+/** The plain form of {@link merchantName}. */
+export function isMerchantName(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MERCHANT_NAME_MAX;
 }
 
 const CURRENCY_PATTERN = /^[A-Z]{3}$/;

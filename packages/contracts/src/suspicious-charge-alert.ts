@@ -127,7 +127,7 @@ export const suspiciousChargeAlertSchema = z.object({
     amountMinor: field.amountMinor(),
     currency: field.currency(),
     merchantId: field.text(128),
-    merchantName: field.nullable(z.string().max(512, 'must be at most 512 characters')),
+    merchantName: field.nullable(field.merchantName()),
     mcc: field.mcc(),
     merchantCountry: field.country(),
     channel: z.enum(CHANNELS),
