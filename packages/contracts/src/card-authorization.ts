@@ -169,14 +169,14 @@ const card = z
  * a cosmetic field would cost an alert.
  */
 export const cardAuthorizationSchema = z.object({
-  eventId: field.text(128),
+  eventId: field.text(field.ID_MAX),
   occurredAt: field.epochMillisOrIso(),
-  mti: field.nullable(field.text(16)),
+  mti: field.nullable(field.text(field.CODE_MAX)),
   card,
   amountMinor: field.amountMinor(),
   currency: field.currency(),
   merchant: z.object({
-    id: field.text(128),
+    id: field.text(field.ID_MAX),
     name: field.nullable(field.merchantName()),
     mcc: field.mcc(),
     country: field.country(),
@@ -184,8 +184,8 @@ export const cardAuthorizationSchema = z.object({
   channel: z.enum(CHANNELS),
   threeDs: field.nullable(z.enum(THREE_DS_RESULTS)),
   cvvResult: field.nullable(z.enum(CVV_RESULTS)),
-  responseCode: field.nullable(field.text(16)),
-  acquirerId: field.nullable(field.text(128)),
+  responseCode: field.nullable(field.text(field.CODE_MAX)),
+  acquirerId: field.nullable(field.text(field.ID_MAX)),
 });
 
 /** What an upstream may send (before normalisation). */
@@ -204,17 +204,18 @@ function classify(problems: readonly ValidationProblem[]): ValidationCode {
 }
 
 const NOT_CHECKED = undefined;
-const isEventId = (v: unknown): v is string => field.isText(v, 128);
-const isShortText = (v: unknown): v is string => field.isText(v, 16);
-const isLongText = (v: unknown): v is string => field.isText(v, 128);
+const isEventId = (v: unknown): v is string => field.isText(v, field.ID_MAX);
+const isShortText = (v: unknown): v is string => field.isText(v, field.CODE_MAX);
+const isLongText = (v: unknown): v is string => field.isText(v, field.ID_MAX);
 const isFingerprintField = (v: unknown): v is string => field.matches(v, FINGERPRINT_PATTERN);
 const isKeyIdField = (v: unknown): v is string => field.matches(v, KEY_ID_PATTERN);
 const isBinField = (v: unknown): v is string => field.matches(v, BIN_PATTERN);
 const isLast4Field = (v: unknown): v is string => field.matches(v, LAST4_PATTERN);
 const isExpiryField = (v: unknown): v is string => field.matches(v, field.EXPIRY_PATTERN);
-const isChannel = field.oneOf(CHANNELS);
-const isThreeDs = field.oneOf(THREE_DS_RESULTS);
-const isCvvResult = field.oneOf(CVV_RESULTS);
+/** The plain forms of the enum fields, for the plain checks of this record and of the alert. */
+export const isChannel = field.oneOf(CHANNELS);
+export const isThreeDs = field.oneOf(THREE_DS_RESULTS);
+export const isCvvResult = field.oneOf(CVV_RESULTS);
 
 function checkCard(input: unknown): AuthorizationCard | undefined {
   if (!field.isRecord(input)) return NOT_CHECKED;
