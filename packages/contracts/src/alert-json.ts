@@ -14,7 +14,8 @@ export function alertToJson(alert: SuspiciousChargeAlert): string {
       details: { problems: checked.problems },
     });
   }
-  // zod builds the output in the schema's key order, which the agreement test pins to the .avsc
+  // validation (the plain check, as zod) builds the output in the schema's key order, which the
+  // agreement test pins to the .avsc
   return JSON.stringify(checked.value);
 }
 

@@ -1,6 +1,7 @@
 import { withLuhnCheckDigit } from '@leakwatch/card';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { currency, digits, maybe, withoutUndefined, type Json } from './arbitraries.fakes.js';
 import {
   CHANNELS,
   CVV_RESULTS,
@@ -16,11 +17,6 @@ import { EPOCH_MILLIS_MAX, EPOCH_MILLIS_MIN } from './fields.js';
  * word a failure. These properties prove, over thousands of generated records, that the two
  * accept and refuse the same records and, when they accept, give the same normalised value.
  */
-
-type Json = Record<string, unknown>;
-
-const digits = (min: number, max: number) =>
-  fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''));
 
 /** A Luhn-valid card number of 12-19 digits, sometimes written with spaces or dashes. */
 const panDigits = fc.integer({ min: 11, max: 18 }).chain((n) => digits(n, n).map(withLuhnCheckDigit));
@@ -39,9 +35,6 @@ const expiry = fc
   .map(([y, m]) => `${y}-${String(m).padStart(2, '0')}`);
 const text = (max: number) =>
   fc.string({ minLength: 1, maxLength: max, unit: 'grapheme' }).filter((s) => s.length <= max);
-
-/** A field that may be absent (undefined: the key left out), null, or a value. */
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.option(arb, { nil: null }), { nil: undefined });
 
 const occurredAt = fc.oneof(
   fc.integer({ min: EPOCH_MILLIS_MIN, max: EPOCH_MILLIS_MAX }),
@@ -73,12 +66,6 @@ const panCard = fc
 const fingerprintCard = fc
   .record({ fingerprint, keyId, bin: digits(6, 8), last4: digits(4, 4), expiry: maybe(expiry) })
   .map((card) => ({ pan: null, ...card }));
-
-const currency = fc.constantFrom('USD', 'JPY', 'EUR', 'GBP', 'VED', 'KWD', 'CHF');
-
-function withoutUndefined(record: Json): Json {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
-}
 
 /** Records that every rule of the contract accepts, in the shapes JSON and Avro send. */
 const validRecord: fc.Arbitrary<Json> = fc

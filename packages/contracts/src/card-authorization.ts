@@ -169,23 +169,23 @@ const card = z
  * a cosmetic field would cost an alert.
  */
 export const cardAuthorizationSchema = z.object({
-  eventId: field.text(128),
+  eventId: field.text(field.ID_MAX),
   occurredAt: field.epochMillisOrIso(),
-  mti: field.nullable(field.text(16)),
+  mti: field.nullable(field.text(field.CODE_MAX)),
   card,
   amountMinor: field.amountMinor(),
   currency: field.currency(),
   merchant: z.object({
-    id: field.text(128),
-    name: field.nullable(z.string().max(512, 'must be at most 512 characters')),
+    id: field.text(field.ID_MAX),
+    name: field.nullable(field.merchantName()),
     mcc: field.mcc(),
     country: field.country(),
   }),
   channel: z.enum(CHANNELS),
   threeDs: field.nullable(z.enum(THREE_DS_RESULTS)),
   cvvResult: field.nullable(z.enum(CVV_RESULTS)),
-  responseCode: field.nullable(field.text(16)),
-  acquirerId: field.nullable(field.text(128)),
+  responseCode: field.nullable(field.text(field.CODE_MAX)),
+  acquirerId: field.nullable(field.text(field.ID_MAX)),
 });
 
 /** What an upstream may send (before normalisation). */
@@ -203,36 +203,22 @@ function classify(problems: readonly ValidationProblem[]): ValidationCode {
   return 'VALIDATION_FAILED';
 }
 
-type Fields = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A nullable field's plain check: absent reads as null; otherwise `check` or refused (undefined). */
-function orNull<T>(value: unknown, check: (v: unknown) => v is T): T | null | undefined {
-  if (value === undefined || value === null) return null;
-  return check(value) ? value : undefined;
-}
-
 const NOT_CHECKED = undefined;
-const isEventId = (v: unknown): v is string => field.isText(v, 128);
-const isShortText = (v: unknown): v is string => field.isText(v, 16);
-const isLongText = (v: unknown): v is string => field.isText(v, 128);
-const isMerchantName = (v: unknown): v is string => typeof v === 'string' && v.length <= 512;
+const isEventId = (v: unknown): v is string => field.isText(v, field.ID_MAX);
+const isShortText = (v: unknown): v is string => field.isText(v, field.CODE_MAX);
+const isLongText = (v: unknown): v is string => field.isText(v, field.ID_MAX);
 const isFingerprintField = (v: unknown): v is string => field.matches(v, FINGERPRINT_PATTERN);
 const isKeyIdField = (v: unknown): v is string => field.matches(v, KEY_ID_PATTERN);
 const isBinField = (v: unknown): v is string => field.matches(v, BIN_PATTERN);
 const isLast4Field = (v: unknown): v is string => field.matches(v, LAST4_PATTERN);
 const isExpiryField = (v: unknown): v is string => field.matches(v, field.EXPIRY_PATTERN);
-const CHANNEL_SET: ReadonlySet<unknown> = new Set(CHANNELS);
-const THREE_DS_SET: ReadonlySet<unknown> = new Set(THREE_DS_RESULTS);
-const CVV_SET: ReadonlySet<unknown> = new Set(CVV_RESULTS);
-const isThreeDs = (v: unknown): v is ThreeDsResult => THREE_DS_SET.has(v);
-const isCvvResult = (v: unknown): v is CvvResult => CVV_SET.has(v);
+/** The plain forms of the enum fields, for the plain checks of this record and of the alert. */
+export const isChannel = field.oneOf(CHANNELS);
+export const isThreeDs = field.oneOf(THREE_DS_RESULTS);
+export const isCvvResult = field.oneOf(CVV_RESULTS);
 
 function checkCard(input: unknown): AuthorizationCard | undefined {
-  if (!isRecord(input)) return NOT_CHECKED;
+  if (!field.isRecord(input)) return NOT_CHECKED;
   let pan: string | null = null;
   if (input.pan !== undefined && input.pan !== null) {
     if (typeof input.pan !== 'string') return NOT_CHECKED;
@@ -240,11 +226,11 @@ function checkCard(input: unknown): AuthorizationCard | undefined {
     if (!normalized.ok) return NOT_CHECKED;
     pan = normalized.pan;
   }
-  const fingerprint = orNull(input.fingerprint, isFingerprintField);
-  const keyId = orNull(input.keyId, isKeyIdField);
-  const bin = orNull(input.bin, isBinField);
-  const last4 = orNull(input.last4, isLast4Field);
-  const expiry = orNull(input.expiry, isExpiryField);
+  const fingerprint = field.orNull(input.fingerprint, isFingerprintField);
+  const keyId = field.orNull(input.keyId, isKeyIdField);
+  const bin = field.orNull(input.bin, isBinField);
+  const last4 = field.orNull(input.last4, isLast4Field);
+  const expiry = field.orNull(input.expiry, isExpiryField);
   if (
     fingerprint === undefined ||
     keyId === undefined ||
@@ -259,9 +245,9 @@ function checkCard(input: unknown): AuthorizationCard | undefined {
 }
 
 function checkMerchant(input: unknown): Merchant | undefined {
-  if (!isRecord(input)) return NOT_CHECKED;
+  if (!field.isRecord(input)) return NOT_CHECKED;
   const { id, mcc, country } = input;
-  const name = orNull(input.name, isMerchantName);
+  const name = field.orNull(input.name, field.isMerchantName);
   if (!isLongText(id) || name === undefined || !field.matches(mcc, field.MCC_PATTERN)) return NOT_CHECKED;
   if (!field.matches(country, field.COUNTRY_PATTERN)) return NOT_CHECKED;
   return { id, name, mcc, country };
@@ -274,22 +260,22 @@ function checkMerchant(input: unknown): Merchant | undefined {
  * proves both accept and refuse the same records.
  */
 export function checkCardAuthorization(input: unknown): CardAuthorization | undefined {
-  if (!isRecord(input)) return NOT_CHECKED;
+  if (!field.isRecord(input)) return NOT_CHECKED;
   const { eventId, amountMinor, currency, channel } = input;
   if (!isEventId(eventId)) return NOT_CHECKED;
   const occurredAt = field.readEventTime(input.occurredAt);
   if (typeof occurredAt !== 'number') return NOT_CHECKED;
-  const mti = orNull(input.mti, isShortText);
+  const mti = field.orNull(input.mti, isShortText);
   if (mti === undefined) return NOT_CHECKED;
   const card = checkCard(input.card);
   if (card === undefined) return NOT_CHECKED;
   if (!field.isAmountMinor(amountMinor) || !field.isCurrency(currency)) return NOT_CHECKED;
   const merchant = checkMerchant(input.merchant);
-  if (merchant === undefined || !CHANNEL_SET.has(channel)) return NOT_CHECKED;
-  const threeDs = orNull(input.threeDs, isThreeDs);
-  const cvvResult = orNull(input.cvvResult, isCvvResult);
-  const responseCode = orNull(input.responseCode, isShortText);
-  const acquirerId = orNull(input.acquirerId, isLongText);
+  if (merchant === undefined || !isChannel(channel)) return NOT_CHECKED;
+  const threeDs = field.orNull(input.threeDs, isThreeDs);
+  const cvvResult = field.orNull(input.cvvResult, isCvvResult);
+  const responseCode = field.orNull(input.responseCode, isShortText);
+  const acquirerId = field.orNull(input.acquirerId, isLongText);
   if (
     threeDs === undefined ||
     cvvResult === undefined ||
@@ -305,7 +291,7 @@ export function checkCardAuthorization(input: unknown): CardAuthorization | unde
     amountMinor,
     currency,
     merchant,
-    channel: channel as Channel,
+    channel,
     threeDs,
     cvvResult,
     responseCode,

@@ -20,7 +20,11 @@ import {
   registryUnavailable,
   type ContractRegistry,
 } from './registry.js';
-import { type SuspiciousChargeAlert, validateSuspiciousChargeAlert } from './suspicious-charge-alert.js';
+import {
+  checkSuspiciousChargeAlert,
+  type SuspiciousChargeAlert,
+  validateSuspiciousChargeAlert,
+} from './suspicious-charge-alert.js';
 import { type ValidationResult } from './validation.js';
 
 /** Why a message is poison: dead-letter it and move on. */
@@ -455,7 +459,11 @@ export function createAuthorizationDecoder(options: DecoderOptions): RecordDecod
 /** The decoder of `card.alerts.v1` and the partner topics (for the dispatcher and tools). */
 export function createAlertDecoder(options: DecoderOptions): RecordDecoder<SuspiciousChargeAlert> {
   return createDecoder(
-    { schema: suspiciousChargeAlertAvro, validate: validateSuspiciousChargeAlert },
+    {
+      schema: suspiciousChargeAlertAvro,
+      validate: validateSuspiciousChargeAlert,
+      check: checkSuspiciousChargeAlert,
+    },
     options,
   );
 }

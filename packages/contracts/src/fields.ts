@@ -19,10 +19,11 @@ import {
  * Field schemas shared by the records. Every rule carries its own message, naming the rule only:
  * messages end up in dead-letter headers and logs, so they never repeat the value.
  *
- * Beside each schema used on the authorization hot path is a plain predicate (`isText`,
- * `readEventTime`, the patterns) built from the same constants: the monitor checks a valid record
- * with those and runs zod only to word the error of a record that fails (see
- * checkCardAuthorization; a property test keeps the two in agreement).
+ * Beside each schema used on a hot path is a plain predicate (`isText`, `readEventTime`,
+ * `isEpochMillis`, the patterns) built from the same constants: the monitor and the dispatcher
+ * check a valid record with those and run zod only to word the error of a record that fails (see
+ * checkCardAuthorization and checkSuspiciousChargeAlert; property tests keep each in agreement
+ * with its schema).
  */
 
 /** Earliest and latest instants accepted for event times: 2000-01-01 and 2100-01-01 (UTC). */
@@ -35,6 +36,35 @@ const BOUNDS_MESSAGE =
 export function nullable<S extends z.ZodType<unknown>>(schema: S) {
   return schema.nullable().default(null);
 }
+
+/** A record of fields: what zod's object schema takes (any object but an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The plain form of {@link nullable}: absent or null reads as null; otherwise the value if `check`
+ * accepts it, else undefined (refused).
+ */
+export function orNull<T>(value: unknown, check: (v: unknown) => v is T): T | null | undefined {
+  if (value === undefined || value === null) return null;
+  return check(value) ? value : undefined;
+}
+
+/** The plain form of `z.enum(values)`. */
+export function oneOf<T>(values: readonly T[]): (value: unknown) => value is T {
+  const set: ReadonlySet<unknown> = new Set(values);
+  return (value): value is T => set.has(value);
+}
+
+/**
+ * The longest id, in characters: event, alert, partner, merchant and acquirer ids, rule-set
+ * versions. An alert repeats the ids of its authorization, so both records read this one limit.
+ */
+export const ID_MAX = 128;
+
+/** The longest code an acquirer sends (MTI, response code), in characters. */
+export const CODE_MAX = 16;
 
 /** A non-empty string of at most `max` characters. */
 export function text(max: number) {
@@ -53,6 +83,15 @@ export function epochMillis() {
     .int('must be whole epoch milliseconds')
     .min(EPOCH_MILLIS_MIN, BOUNDS_MESSAGE)
     .max(EPOCH_MILLIS_MAX, BOUNDS_MESSAGE);
+}
+
+/** The plain form of {@link epochMillis} (zod's `int()` is a safe integer). */
+export function isEpochMillis(value: unknown): value is number {
+  return (
+    Number.isSafeInteger(value) &&
+    (value as number) >= EPOCH_MILLIS_MIN &&
+    (value as number) <= EPOCH_MILLIS_MAX
+  );
 }
 
 const ISO_DATE_TIME =
@@ -135,6 +174,21 @@ export function amountMinor() {
     .int('must be a whole number of minor units')
     .min(0, 'must not be negative')
     .max(Number.MAX_SAFE_INTEGER, 'is too large');
+}
+
+const MERCHANT_NAME_MAX = 512;
+
+/**
+ * A merchant's name as the acquirer sent it: checked loosely on purpose (empty allowed), as no
+ * rule depends on it.
+ */
+export function merchantName() {
+  return z.string().max(MERCHANT_NAME_MAX, `must be at most ${MERCHANT_NAME_MAX} characters`);
+}
+
+/** The plain form of {@link merchantName}. */
+export function isMerchantName(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MERCHANT_NAME_MAX;
 }
 
 const CURRENCY_PATTERN = /^[A-Z]{3}$/;
