@@ -60,6 +60,12 @@ export interface MonitorBenchResult {
   toDetectedP99Ms: number;
   /** After warm-up, p99 of the monitor built the alert → the alert read from the alerts topic. */
   detectedToReceivedP99Ms: number;
+  /**
+   * One Kafka hop under the same load, for reference: produce → a plain consumer of the
+   * authorizations topic (no monitor work), after warm-up. The alert's path has two such hops.
+   */
+  kafkaHopP50Ms: number;
+  kafkaHopP99Ms: number;
 }
 
 async function consumeAll(kafka: Kafka, topic: string, expected: number): Promise<number> {
@@ -244,6 +250,20 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
         });
     },
   });
+  // one Kafka hop under the same load: a plain consumer of the same input, timestamps only
+  const hops: Array<{ at: number; ms: number }> = [];
+  const hopConsumer = kafka.consumer({ groupId: `bench-hop-${id}`, maxWaitTimeInMs: 20 });
+  await hopConsumer.connect();
+  await hopConsumer.subscribe({ topic: latencyTopics.authorizations, fromBeginning: true });
+  await hopConsumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      const arrived = Date.now();
+      for (const m of batch.messages)
+        hops.push({ at: Number(m.timestamp), ms: arrived - Number(m.timestamp) });
+      await Promise.resolve();
+    },
+  });
   // let the group settle before the clock starts
   await new Promise((r) => setTimeout(r, 3000));
   const trafficStart = Date.now();
@@ -274,6 +294,7 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   while (latencies.length < expectedAlerts && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 100));
   await alertsConsumer.disconnect();
+  await hopConsumer.disconnect();
   await monitor.stop();
   await producer.disconnect();
   await store.drop();
@@ -290,6 +311,10 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
   const warmUp = latencies
     .filter((l) => l.at < trafficStart + warmUpMs)
     .map((l) => l.ms)
+    .sort((a, b) => a - b);
+  const hopMs = hops
+    .filter((h) => h.at >= trafficStart + warmUpMs)
+    .map((h) => h.ms)
     .sort((a, b) => a - b);
   return {
     messages: options.messages,
@@ -310,5 +335,7 @@ export async function runMonitorBenchmark(options: MonitorBenchOptions): Promise
     warmUpP99Ms: percentile(warmUp, 99),
     toDetectedP99Ms: percentile(toDetected, 99),
     detectedToReceivedP99Ms: percentile(detectedToReceived, 99),
+    kafkaHopP50Ms: percentile(hopMs, 50),
+    kafkaHopP99Ms: percentile(hopMs, 99),
   };
 }

@@ -180,6 +180,7 @@ export const benchCommand: CommandHandler = {
           `| retro-hunt (\`leakwatch hunt\`) over the same retained messages | ${Math.round(r.huntRate).toLocaleString('en-US')} authorizations/s | ≥ the monitor's |`,
           `| end-to-end latency at ${r.latencyRate}/s (achieved ${Math.round(r.latencyAchievedRate)}/s), produce → alert on the alerts topic, ${r.latencySamples} alerts after a 3 s warm-up | p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, max ${r.latencyMaxMs} ms | p99 ≤ 50 ms |`,
           `| of which produce → alert built by the monitor (fetch, decode, lookup, rules) / alert built → read from the alerts topic (publish, fetch) | p99 ${r.toDetectedP99Ms} ms / p99 ${r.detectedToReceivedP99Ms} ms | |`,
+          `| one Kafka hop under the same load, for reference (produce → a plain consumer of the input; the alert's path has two) | p50 ${r.kafkaHopP50Ms} ms, p99 ${r.kafkaHopP99Ms} ms | |`,
           `| the same, first 3 s (warm-up: JIT, connections, caches), ${r.warmUpSamples} alerts | p99 ${r.warmUpP99Ms} ms | |`,
           `| producing the input (for reference) | ${Math.round(r.produceRate).toLocaleString('en-US')}/s | |`,
           '',
