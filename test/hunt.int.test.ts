@@ -61,8 +61,21 @@ function leakwatch(
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
+  // a run here takes seconds: one that hangs is killed, so the test fails with its output (its
+  // plan and progress lines) instead of timing out with none
+  const deadline = setTimeout(() => {
+    out += `\n[test: killed after ${RUN_DEADLINE_MS} ms]\n`;
+    child.kill('SIGKILL');
+  }, RUN_DEADLINE_MS);
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(deadline);
+      resolve({ code, signal, out });
+    }),
+  );
 }
+
+const RUN_DEADLINE_MS = 50_000;
 
 async function alertsOn(kafka: Kafka, admin: Admin, registryUrl: string, topic: string) {
   return (await decodeAlerts(registryUrl, await readToEnd(kafka, admin, topic))).map((a) => a.alert);
