@@ -113,9 +113,11 @@ interface PendingSend {
  * (the fake decoder knows none), so each batch publishes its dead letters in one send, which the
  * test holds open or fails.
  */
-async function drivenMonitor() {
+async function drivenMonitor(options: { failCommits?: number; extra?: Partial<MonitorOptions> } = {}) {
   const sends: PendingSend[] = [];
   const commits: string[] = [];
+  const resumed: unknown[] = [];
+  let commitFailures = options.failCommits ?? 0;
   const listeners = new Map<string, (event: { payload: Record<string, unknown> }) => void>();
   let eachBatch: ((payload: unknown) => Promise<void>) | undefined;
   const running = { value: true };
@@ -133,7 +135,9 @@ async function drivenMonitor() {
     },
     disconnect: () => Promise.resolve(),
     pause: () => undefined,
+    resume: (topics: unknown) => void resumed.push(topics),
     commitOffsets: (offsets: Array<{ partition: number; offset: string }>) => {
+      if (commitFailures-- > 0) return Promise.reject(new Error('The coordinator is loading'));
       for (const o of offsets) commits.push(`${o.partition}@${o.offset}`);
       return Promise.resolve();
     },
@@ -154,9 +158,11 @@ async function drivenMonitor() {
     producer: () => producer,
     admin: () => admin,
   } as unknown as Kafka;
-  const monitor = monitorOn(kafka, { retryInitialMs: 5, retryMaxMs: 5 });
+  const monitor = monitorOn(kafka, { retryInitialMs: 5, retryMaxMs: 5, ...options.extra });
   await monitor.start();
-  listeners.get('consumer.group_join')?.({ payload: { memberId: 'm', memberAssignment: {} } });
+  const join = () =>
+    listeners.get('consumer.group_join')?.({ payload: { memberId: 'm', memberAssignment: {} } });
+  join();
   /** Hands kafkajs' batch of offsets [from, to] of a partition to the monitor. */
   const deliver = (partition: number, from: number, to: number) => {
     const messages = Array.from({ length: to - from + 1 }, (_, i) => ({
@@ -186,7 +192,7 @@ async function drivenMonitor() {
     return { handled, resolved, isDone: () => done };
   };
   const settle = () => new Promise((r) => setTimeout(r, 20));
-  return { monitor, sends, commits, deliver, settle, running };
+  return { monitor, sends, commits, deliver, settle, running, resumed, join };
 }
 
 describe('AuthorizationMonitor publishing behind the next fetch', () => {
@@ -236,5 +242,27 @@ describe('AuthorizationMonitor publishing behind the next fetch', () => {
     await later.handled;
     await monitor.close();
     expect(commits).toEqual([]);
+  });
+
+  it('tries a failed commit again: a bounded run has no later commit to cover it', async () => {
+    const { monitor, sends, commits, deliver, settle } = await drivenMonitor({ failCommits: 2 });
+    deliver(0, 0, 1);
+    await settle();
+    sends[0]?.resolve();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(commits).toEqual(['0@2']);
+    await monitor.close();
+  });
+
+  it('a bounded run reads its paused partitions again after a rejoin; a live one does not', async () => {
+    const bounded = await drivenMonitor({ extra: { bounds: new Map([[0, { start: 0n, end: 10n }]]) } });
+    expect(bounded.resumed).toEqual([[{ topic: 'in' }]]);
+    bounded.join();
+    expect(bounded.resumed).toHaveLength(2);
+    await bounded.monitor.close();
+    const live = await drivenMonitor();
+    live.join();
+    expect(live.resumed).toEqual([]);
+    await live.monitor.close();
   });
 });

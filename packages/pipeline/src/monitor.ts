@@ -82,6 +82,10 @@ export interface MonitorOptions {
  */
 export type MonitorState = 'idle' | 'starting' | 'running' | 'retrying' | 'stopping' | 'stopped' | 'failed';
 
+/** Tries of one offset commit, and the pause before the next (times the try number). */
+const COMMIT_TRIES = 5;
+const COMMIT_RETRY_MS = 200;
+
 /**
  * Reads authorizations, publishes alerts and dead letters, and commits a partition's offsets
  * only after Kafka acknowledged every record the batch produced. A failure that can heal
@@ -101,7 +105,17 @@ export class AuthorizationMonitor {
    */
   readonly #commits = new OrderedCommits({
     commit: async (topic, partition, nextOffset) => {
-      await this.#consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+      // A few quick tries: in a bounded run (the hunt) the last commit of a partition is followed
+      // by no other, so one lost to a coordinator hiccup would leave the run waiting for ever.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+          break;
+        } catch (error) {
+          if (attempt >= COMMIT_TRIES || this.#state === 'stopped') throw error;
+          await sleep(COMMIT_RETRY_MS * attempt);
+        }
+      }
       this.#options.onCommitted?.(partition, BigInt(nextOffset));
     },
     // a later batch's commit covers this one; if none comes (rebalance, crash), the batch is
@@ -154,6 +168,16 @@ export class AuthorizationMonitor {
       // a new generation reads every assigned partition again from its committed offset: batches
       // it hands off do not wait on (or inherit a release from) the last generation's
       this.#published.clear();
+      // A bounded run pauses a partition at the end of its window; kafkajs keeps pauses across a
+      // rebalance, so a partition whose last batch was given back (and not committed) would never
+      // be read again. Read them all again: the window pauses each at its end once more.
+      if (this.#options.bounds !== undefined) {
+        try {
+          this.#consumer.resume([{ topic: options.topics.authorizations }]);
+        } catch {
+          /* not running yet: nothing is paused */
+        }
+      }
     });
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
       this.#lastError = describeError(payload.error);
