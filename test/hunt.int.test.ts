@@ -389,6 +389,44 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
     expect(resumed.out).toContain('read from before the planned start');
   });
+  it('a window that retention deletes while the hunt runs: the hunt ends and counts what it lost', async ({
+    kafka,
+    admin,
+    createTopics,
+    redis,
+    endpoints,
+    redisPrefix,
+    testId,
+  }) => {
+    const { topics, fingerprintKeys, events, incidentId } = await historyThenIncident(
+      { kafka, createTopics, redis, redisPrefix, testId },
+      8,
+    );
+    const env = monitorEnv({ endpoints, topics, groupId: `unused-${testId}`, redisPrefix, fingerprintKeys });
+    const inWindow = events.filter((e) => Number(e.auth.occurredAt) >= EXPOSURE_START).length;
+    let deleted: Promise<unknown> | undefined;
+    // as the broker's retention does to segments whose newest timestamp is too old: the log
+    // start moves past the whole window once the hunt has planned it (before it reads, mostly)
+    const run = await hunt(env, ['--incident', incidentId, '--max-rate', '5'], (out) => {
+      if (deleted === undefined && out.includes('"msg":"hunt planned"'))
+        deleted = admin.fetchTopicOffsets(topics.authorizations).then((offsets) =>
+          admin.deleteTopicRecords({
+            topic: topics.authorizations,
+            partitions: offsets.map((p) => ({ partition: p.partition, offset: p.high })),
+          }),
+        );
+      return false;
+    });
+    await deleted;
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain('complete');
+    const scanned = Number(/scanned (\d+),/.exec(run.out)?.[1]);
+    const lost = Number(/not read: (\d+) authorizations/.exec(run.out)?.[1]);
+    expect(lost, run.out).toBeGreaterThan(0);
+    // a batch fetched before the deletion is still judged, and may be counted lost as well
+    expect(scanned + lost).toBeGreaterThanOrEqual(inWindow);
+  });
+
   it('runs beside the live monitor: both raise their own alerts, each set correct', async ({
     kafka,
     admin,

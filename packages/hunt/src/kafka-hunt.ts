@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { LeakwatchError } from '@leakwatch/errors';
 import type { Logger } from '@leakwatch/logger';
 import {
@@ -10,7 +11,7 @@ import {
 import type { RuleSet } from '@leakwatch/rules';
 import type { Admin, Kafka } from 'kafkajs';
 import { restrictToIncident } from './incident-watch-list.js';
-import { planPartitions, remaining, type PartitionPlan } from './plan.js';
+import { expiredByRetention, planPartitions, remaining, type PartitionPlan } from './plan.js';
 import { emptySummary, tallyOnce, type HuntSummary } from './tally.js';
 import { Throttle } from './throttle.js';
 
@@ -36,6 +37,8 @@ export interface KafkaHuntOptions {
   dryRun?: boolean;
   /** Authorizations per second at most (default: unthrottled). */
   maxRate?: number;
+  /** How often the log starts are checked for authorizations retention deleted (default 2,000 ms). */
+  retentionCheckMs?: number;
   /** How soon a crashed hunt's partitions are free for a resumed one (the monitor's setting). */
   sessionTimeoutMs?: number;
   state: HuntStateStore;
@@ -174,6 +177,8 @@ export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHunt
   const throttle = options.maxRate ? new Throttle(options.maxRate) : undefined;
   /** Per partition, the last offset counted in the summary (a batch read again is not recounted). */
   const tallied = new Map<number, bigint | undefined>();
+  /** Per partition, how far offsets deleted by retention were counted. */
+  const lostThrough = new Map<number, bigint>();
   let settle: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (settle = resolve));
   const monitor = new AuthorizationMonitor({
@@ -200,19 +205,74 @@ export async function runKafkaHunt(options: KafkaHuntOptions): Promise<KafkaHunt
       options.onProgress?.({ scanned: summary.scanned, total, alerts: summary.alerts });
     },
     onCommitted: (partition, offset) => {
-      next.set(partition, offset);
+      // never back behind a window that retention emptied (a batch read before it commits late)
+      if (offset > (next.get(partition) ?? -1n)) next.set(partition, offset);
       if (done()) settle();
     },
     onFatal: () => settle(),
   });
   const abort = () => settle();
   options.signal?.addEventListener('abort', abort, { once: true });
+  const retention = watchRetention(kafka, topic, options.retentionCheckMs ?? 2000, (low) => {
+    for (const range of expiredByRetention(plans, next, low, lostThrough)) {
+      const lost = Number(range.to - range.from);
+      summary.expired += lost;
+      lostThrough.set(range.partition, range.to);
+      logger.warn(
+        { partition: range.partition, from: String(range.from), to: String(range.to), lost },
+        range.exhausted
+          ? 'retention deleted the rest of this partition window before it was read; it is done'
+          : 'retention deleted part of this partition window before it was read; reading on from the log start',
+      );
+      // nothing of it is left to read: done, or the hunt would wait for offsets that are gone
+      if (range.exhausted) next.set(range.partition, range.to);
+    }
+    if (done()) settle();
+  });
   try {
     await monitor.start();
     await finished;
   } finally {
     options.signal?.removeEventListener('abort', abort);
+    await retention.stop();
     await monitor.close();
   }
   return finish(done());
+}
+
+/**
+ * Polls the topic's log starts (low watermarks) while a hunt runs. kafkajs moves a consumer
+ * whose offset was deleted to the log start by itself; the hunt needs to know, to count what
+ * was lost and to finish a partition whose whole window is gone. A failed poll is tried again
+ * at the next tick: this is bookkeeping, the hunt goes on without it.
+ */
+function watchRetention(
+  kafka: Kafka,
+  topic: string,
+  everyMs: number,
+  onLow: (low: ReadonlyMap<number, bigint>) => void,
+): { stop: () => Promise<void> } {
+  const admin = kafka.admin();
+  let connected: Promise<void> | undefined;
+  let polling: Promise<void> = Promise.resolve();
+  const poll = async () => {
+    connected ??= admin.connect();
+    await connected;
+    const offsets = await admin.fetchTopicOffsets(topic);
+    onLow(new Map(offsets.map((p) => [p.partition, BigInt(p.low)])));
+  };
+  const timer = setInterval(() => {
+    polling = polling.then(poll).catch(() => {
+      connected = undefined;
+    });
+  }, everyMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      // a poll stuck on a broker that went away does not hold up the end of the hunt
+      await Promise.race([polling, delay(5000, undefined, { ref: false })]);
+      if (connected) await admin.disconnect().catch(() => undefined);
+    },
+  };
 }

@@ -9,6 +9,8 @@ export interface HuntSummary {
   alertsByReason: Record<string, number>;
   /** Dead-lettered (Kafka) or written to the reject report (archives). */
   rejected: number;
+  /** In the window, but deleted by retention before the hunt read them (Kafka only). */
+  expired: number;
   /** alertIds raised, in order (for tests and the summary's sample). */
   alertIds: string[];
 }
@@ -21,6 +23,7 @@ export function emptySummary(): HuntSummary {
     alertsBySeverity: {},
     alertsByReason: {},
     rejected: 0,
+    expired: 0,
     alertIds: [],
   };
 }
@@ -87,5 +90,10 @@ export function formatSummary(summary: HuntSummary): string[] {
     `scanned ${summary.scanned}, on watched cards ${summary.onWatchedCards}, rejected ${summary.rejected}`,
     `alerts ${summary.alerts} by severity: ${counts(summary.alertsBySeverity)}`,
     `alerts by reason: ${counts(summary.alertsByReason)}`,
+    ...(summary.expired > 0
+      ? [
+          `not read: ${summary.expired} authorizations of the window were deleted by retention first (see the topic's retention.ms)`,
+        ]
+      : []),
   ];
 }
