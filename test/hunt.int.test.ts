@@ -143,6 +143,23 @@ function expectOnlyExpected(
   expect(unexpected, 'alerts on events outside the hunt').toEqual([]);
 }
 
+/**
+ * The topics of a hunt test, the authorizations topic keeping what it is given: the history is
+ * years old by its timestamps, and the stack's 24 h retention would delete it at the broker's
+ * next retention check (every 5 minutes), in the middle of a test now and then.
+ */
+function keepingHistory(createTopics: Parameters<typeof createMonitorTopics>[0]) {
+  return createMonitorTopics((wanted) =>
+    createTopics(
+      wanted.map((t) =>
+        t.name === 'auth'
+          ? { ...t, configEntries: [...(t.configEntries ?? []), { name: 'retention.ms', value: '-1' }] }
+          : t,
+      ),
+    ),
+  );
+}
+
 /** Topics, a key, `cards` watched cards, their history produced, then their incident imported. */
 async function historyThenIncident(
   ctx: {
@@ -154,7 +171,7 @@ async function historyThenIncident(
   },
   cards: number,
 ) {
-  const topics = await createMonitorTopics(ctx.createTopics);
+  const topics = await keepingHistory(ctx.createTopics);
   const { env: fingerprintKeys, keyring } = freshFingerprintKey();
   const watched = watchedCardsFor(ctx.testId, cards).map((c) => ({ pan: c.pan, expiry: c.expiry }));
   const events = await produceHistory(ctx.kafka, topics, ctx.testId, watched);
@@ -181,7 +198,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
   }) => {
     // one createTopics call: a second one right after the first can race the broker's metadata
     let extra: string[] = [];
-    const topics = await createMonitorTopics(async (wanted) => {
+    const topics = await keepingHistory(async (wanted) => {
       const names = await createTopics([...wanted, { name: 'archive-alerts' }, { name: 'avro-alerts' }]);
       extra = names.slice(wanted.length);
       return names.slice(0, wanted.length);
@@ -298,7 +315,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     redisPrefix,
     testId,
   }) => {
-    const topics = await createMonitorTopics(createTopics);
+    const topics = await keepingHistory(createTopics);
     const { env: fingerprintKeys } = freshFingerprintKey();
     const watched = watchedCardsFor(testId, 3).map((c) => ({ pan: c.pan, expiry: c.expiry }));
     const events = await produceHistory(kafka, topics, testId, watched);
