@@ -4,19 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { buildAlert } from './build-alert.js';
 import { evaluateWatched } from './evaluate.js';
 import type { WatchedAuthorization } from './look-up-watched.js';
-import { resolveCard } from './resolve-card.js';
-import { authorization, cardIncident, message, PAN, T0, twoKeyKeyring } from './stages.fakes.js';
+import {
+  authorization,
+  cardIncident,
+  message,
+  PAN,
+  T0,
+  twoKeyKeyring,
+  resolvedCard,
+} from './stages.fakes.js';
 
 const keyring = twoKeyKeyring();
 const route = { partnerId: 'asahi', issuerCountry: 'JP' };
 
 function scoredAuthorization(eventId: string) {
   const auth = authorization({ eventId, channel: 'ECOMMERCE', threeDs: 'NOT_PERFORMED', cvvResult: 'MATCH' });
-  const card = resolveCard(auth.card, keyring);
-  if (!card.ok) throw new Error(card.message);
-  const [, k1] = card.card.fingerprints;
+  const card = resolvedCard(auth.card, keyring);
+  const [, k1] = card.fingerprints;
   const watched: WatchedAuthorization = {
-    item: { message: message(7), auth, card: card.card },
+    item: { message: message(7), auth, card },
     fingerprint: k1?.fingerprint as string,
     keyId: 'k1',
     incidents: [cardIncident('inc-1')],

@@ -2,8 +2,7 @@ import { defaultRuleSet } from '@leakwatch/rules';
 import { describe, expect, it } from 'vitest';
 import { evaluateWatched, expiryMatch } from './evaluate.js';
 import type { WatchedAuthorization } from './look-up-watched.js';
-import { resolveCard } from './resolve-card.js';
-import { authorization, cardIncident, message, twoKeyKeyring } from './stages.fakes.js';
+import { authorization, cardIncident, message, twoKeyKeyring, resolvedCard } from './stages.fakes.js';
 
 const keyring = twoKeyKeyring();
 const history = { authorizationsInVelocityWindow: 1, smallAmountsInCardTestingWindow: 0 };
@@ -13,11 +12,10 @@ function watched(
   expiryTags: string[] = [],
 ): WatchedAuthorization {
   const auth = authorization(overrides);
-  const card = resolveCard(auth.card, keyring);
-  if (!card.ok) throw new Error(card.message);
-  const [, k1] = card.card.fingerprints;
+  const card = resolvedCard(auth.card, keyring);
+  const [, k1] = card.fingerprints;
   return {
-    item: { message: message(1), auth, card: card.card },
+    item: { message: message(1), auth, card },
     fingerprint: k1?.fingerprint as string,
     keyId: 'k1',
     incidents: [cardIncident('inc-1', expiryTags)],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lookUpWatched } from './look-up-watched.js';
-import { resolveCard, type ResolvedAuthorization } from './resolve-card.js';
+import type { ResolvedAuthorization } from './resolve-card.js';
 import {
   authorization,
   cardIncident,
@@ -9,15 +9,15 @@ import {
   OTHER_PAN,
   PAN,
   twoKeyKeyring,
+  resolvedCard,
 } from './stages.fakes.js';
 
 const keyring = twoKeyKeyring();
 
 function resolved(offset: number, pan: string): ResolvedAuthorization {
   const auth = authorization({ eventId: `e${offset}` });
-  const card = resolveCard({ ...auth.card, pan }, keyring);
-  if (!card.ok) throw new Error(card.message);
-  return { message: message(offset), auth, card: card.card };
+  const card = resolvedCard({ ...auth.card, pan }, keyring);
+  return { message: message(offset), auth, card };
 }
 
 describe('lookUpWatched', () => {

@@ -2,17 +2,23 @@ import { defaultRuleSet, historyWindows, ruleSetFromObject } from '@leakwatch/ru
 import { describe, expect, it } from 'vitest';
 import type { WatchedAuthorization } from './look-up-watched.js';
 import { recordHistory } from './record-history.js';
-import { resolveCard } from './resolve-card.js';
-import { authorization, cardIncident, fakeHistory, message, T0, twoKeyKeyring } from './stages.fakes.js';
+import {
+  authorization,
+  cardIncident,
+  fakeHistory,
+  message,
+  T0,
+  twoKeyKeyring,
+  resolvedCard,
+} from './stages.fakes.js';
 
 const keyring = twoKeyKeyring();
 
 function watched(eventId: string, overrides: Parameters<typeof authorization>[0] = {}): WatchedAuthorization {
   const auth = authorization({ eventId, ...overrides });
-  const card = resolveCard(auth.card, keyring);
-  if (!card.ok) throw new Error(card.message);
+  const card = resolvedCard(auth.card, keyring);
   return {
-    item: { message: message(1), auth, card: card.card },
+    item: { message: message(1), auth, card },
     fingerprint: 'fp-old',
     keyId: 'k1',
     incidents: [cardIncident('i')],

@@ -1,45 +1,42 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAndResolve, resolveCard } from './resolve-card.js';
-import { authorization, fakeDecoder, message, PAN, twoKeyKeyring } from './stages.fakes.js';
+import { decodeAndResolve, isResolved, resolveCard } from './resolve-card.js';
+import { authorization, fakeDecoder, message, PAN, resolvedCard, twoKeyKeyring } from './stages.fakes.js';
 
-const noCard = { pan: null, fingerprint: null, keyId: null, bin: null, last4: null, expiry: null };
+const noCard = { pan: null, fingerprint: null, keyId: null, bin: null, last4: null, expiry: null } as const;
 
 describe('resolveCard', () => {
   const keyring = twoKeyKeyring();
 
   it('fingerprints a PAN under every active key, keys alerts by the current one, and keeps no PAN', () => {
-    const result = resolveCard({ ...noCard, pan: PAN, expiry: '2028-04' }, keyring);
-    if (!result.ok) throw new Error(result.message);
-    expect(result.card.fingerprints).toEqual(keyring.fingerprintAll(PAN));
-    expect(result.card.fingerprints.map((f) => f.keyId)).toEqual(['k2', 'k1']);
-    expect(result.card.primary).toEqual({ keyId: 'k2', fingerprint: keyring.fingerprint(PAN) });
-    expect(result.card).toMatchObject({ last4: '1111', scheme: 'VISA', expiry: '2028-04' });
-    expect(PAN.startsWith(result.card.bin)).toBe(true);
-    expect(JSON.stringify(result)).not.toContain(PAN);
+    const card = resolvedCard({ ...noCard, pan: PAN, expiry: '2028-04' }, keyring);
+    expect(card.fingerprints).toEqual(keyring.fingerprintAll(PAN));
+    expect(card.fingerprints.map((f) => f.keyId)).toEqual(['k2', 'k1']);
+    expect(card.primary).toEqual({ keyId: 'k2', fingerprint: keyring.fingerprint(PAN) });
+    expect(card).toMatchObject({ last4: '1111', scheme: 'VISA', expiry: '2028-04' });
+    expect(PAN.startsWith(card.bin)).toBe(true);
+    expect(JSON.stringify(card)).not.toContain(PAN);
   });
 
   it('takes a fingerprint under an active key as it is', () => {
     const fingerprint = keyring.fingerprint(PAN);
-    const result = resolveCard(
-      { ...noCard, fingerprint, keyId: 'k2', bin: '411111', last4: '1111' },
-      keyring,
-    );
-    expect(result).toMatchObject({ ok: true, card: { fingerprints: [{ keyId: 'k2', fingerprint }] } });
+    const card = resolvedCard({ ...noCard, fingerprint, keyId: 'k2', bin: '411111', last4: '1111' }, keyring);
+    expect(card).toMatchObject({ fingerprints: [{ keyId: 'k2', fingerprint }] });
   });
 
-  it('refuses an unknown key, a bad PAN and a card with neither', () => {
+  it('refuses a fingerprint under a key that is not active', () => {
     const fingerprint = keyring.fingerprint(PAN);
-    expect(
-      resolveCard({ ...noCard, fingerprint, keyId: 'k9', bin: '411111', last4: '1111' }, keyring),
-    ).toMatchObject({
-      ok: false,
-      code: 'UNKNOWN_KEY_ID',
-    });
-    expect(resolveCard({ ...noCard, pan: '4111111111111112' }, keyring)).toMatchObject({
-      ok: false,
-      code: 'INVALID_PAN',
-    });
-    expect(resolveCard(noCard, keyring)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    const result = resolveCard(
+      { ...noCard, fingerprint, keyId: 'k9', bin: '411111', last4: '1111' },
+      keyring,
+    );
+    expect(isResolved(result)).toBe(false);
+    expect(result).toMatchObject({ code: 'UNKNOWN_KEY_ID' });
+  });
+
+  it('never takes a PAN validation did not normalise (a broken caller fails loudly, no fingerprint)', () => {
+    expect(() => resolveCard({ ...noCard, pan: '4111 1111 1111 1111' }, keyring)).toThrow(
+      'a fingerprint needs a normalized card number',
+    );
   });
 });
 

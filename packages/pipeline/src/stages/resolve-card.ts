@@ -1,12 +1,5 @@
-import {
-  maskBin,
-  normalizePan,
-  panParts,
-  schemeOf,
-  type Keyring,
-  type KeyedFingerprint,
-} from '@leakwatch/card';
-import type { AuthorizationCardRecord } from '@leakwatch/contracts';
+import { maskBin, panParts, schemeOf, type Keyring, type KeyedFingerprint } from '@leakwatch/card';
+import type { AuthorizationCard } from '@leakwatch/contracts';
 import type { ErrorCode } from '@leakwatch/errors';
 import type { Authorization, AuthorizationDecoder, DecodeResult, InboundMessage } from '../types.js';
 import type { DeadLetterDecision } from './outcome.js';
@@ -29,58 +22,48 @@ export interface ResolvedCard {
   expiry: string | null;
 }
 
-export type ResolveResult =
-  { ok: true; card: ResolvedCard } | { ok: false; code: ErrorCode; message: string };
+/** A resolved card, or why the card cannot be used (a dead-letter code and reason). */
+export type ResolveResult = ResolvedCard | { code: ErrorCode; message: string };
+
+/** True when {@link resolveCard} resolved the card. */
+export function isResolved(result: ResolveResult): result is ResolvedCard {
+  return 'fingerprints' in result;
+}
 
 /**
- * Turns the card of an authorization into fingerprints. The PAN is hashed here and goes no
- * further: nothing downstream of this function ever sees it.
+ * Turns the card of a validated authorization into fingerprints. Validation normalised the PAN
+ * (digits only, Luhn-valid), so it is hashed as it is, and goes no further: nothing downstream
+ * of this function ever sees it. A fingerprint card needs an active key id.
  */
-export function resolveCard(card: AuthorizationCardRecord, keyring: CardKeys): ResolveResult {
+export function resolveCard(card: AuthorizationCard, keyring: CardKeys): ResolveResult {
   if (card.pan !== null) {
-    const pan = normalizePan(card.pan);
-    if (!pan.ok) return { ok: false, code: 'INVALID_PAN', message: `card.pan: ${pan.reason}` };
-    const fingerprints = keyring.fingerprintAll(pan.pan);
-    const masked = panParts(pan.pan);
+    const fingerprints = keyring.fingerprintAll(card.pan);
+    const masked = panParts(card.pan);
     return {
-      ok: true,
-      card: {
-        fingerprints,
-        primary: fingerprints[0] as KeyedFingerprint,
-        bin: masked.bin,
-        issuerBin: masked.issuerBin,
-        last4: masked.last4,
-        scheme: schemeOf(pan.pan),
-        expiry: card.expiry,
-      },
+      fingerprints,
+      primary: fingerprints[0] as KeyedFingerprint,
+      bin: masked.bin,
+      issuerBin: masked.issuerBin,
+      last4: masked.last4,
+      scheme: schemeOf(card.pan),
+      expiry: card.expiry,
     };
   }
-  if (card.fingerprint !== null && card.keyId !== null && card.bin !== null && card.last4 !== null) {
-    if (!keyring.has(card.keyId)) {
-      return {
-        ok: false,
-        code: 'UNKNOWN_KEY_ID',
-        message: `card.keyId "${card.keyId.slice(0, 32)}" is not an active key`,
-      };
-    }
-    const keyed = { keyId: card.keyId, fingerprint: card.fingerprint };
+  if (!keyring.has(card.keyId)) {
     return {
-      ok: true,
-      card: {
-        fingerprints: [keyed],
-        primary: keyed,
-        bin: maskBin(card.bin),
-        issuerBin: card.bin,
-        last4: card.last4,
-        scheme: schemeOf(card.bin),
-        expiry: card.expiry,
-      },
+      code: 'UNKNOWN_KEY_ID',
+      message: `card.keyId "${card.keyId.slice(0, 32)}" is not an active key`,
     };
   }
+  const keyed = { keyId: card.keyId, fingerprint: card.fingerprint };
   return {
-    ok: false,
-    code: 'VALIDATION_FAILED',
-    message: 'card: needs pan, or fingerprint with keyId, bin and last4',
+    fingerprints: [keyed],
+    primary: keyed,
+    bin: maskBin(card.bin),
+    issuerBin: card.bin,
+    last4: card.last4,
+    scheme: schemeOf(card.bin),
+    expiry: card.expiry,
   };
 }
 
@@ -118,12 +101,12 @@ export async function decodeAndResolve(
       batch.deadLetters.push({ message, code: result.code, reason: result.message });
       continue;
     }
-    const resolved = resolveCard(result.value.card, keyring);
-    if (!resolved.ok) {
-      batch.deadLetters.push({ message, code: resolved.code, reason: resolved.message });
+    const card = resolveCard(result.value.card, keyring);
+    if (!isResolved(card)) {
+      batch.deadLetters.push({ message, code: card.code, reason: card.message });
       continue;
     }
-    batch.resolved.push({ message, auth: result.value, card: resolved.card });
+    batch.resolved.push({ message, auth: result.value, card });
   }
   return batch;
 }

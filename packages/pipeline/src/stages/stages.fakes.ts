@@ -1,10 +1,12 @@
 // Fakes for the stages' small interfaces, shared by the unit tests (not built into dist).
 import { createKeyring, type Keyring } from '@leakwatch/card';
+import type { AuthorizationCard } from '@leakwatch/contracts';
 import type { CardIncident, LeakHit } from '@leakwatch/leak-store';
 import type { HistoryCounts, HistoryEvent, HistoryWindowsMs } from '../card-history.js';
 import type { Authorization, AuthorizationDecoder, DecodeResult, InboundMessage } from '../types.js';
 import type { WatchList } from './look-up-watched.js';
 import type { HistoryRecorder } from './record-history.js';
+import { isResolved, resolveCard, type CardKeys, type ResolvedCard } from './resolve-card.js';
 
 export const T0 = Date.UTC(2026, 4, 2, 3, 0, 0);
 /** Visa test numbers: never real cards. */
@@ -136,4 +138,11 @@ export function fakeRouter(partners: FakePartner[]) {
     route: (bin: string) =>
       partners.find((p) => p.binPrefixes.some((prefix) => bin.startsWith(prefix))) ?? null,
   };
+}
+
+/** `card` resolved under `keys`; fails the test when it cannot be. */
+export function resolvedCard(card: AuthorizationCard, keys: CardKeys): ResolvedCard {
+  const result = resolveCard(card, keys);
+  if (!isResolved(result)) throw new Error(result.message);
+  return result;
 }
