@@ -239,8 +239,11 @@ function createUnknownIds(ttlMs: number, max: number, now: () => number) {
 interface Contract<T> {
   schema: ContractSchema;
   validate: (input: unknown) => ValidationResult<T>;
-  /** A plain check of a valid record (undefined: invalid, `validate` words why); optional. */
-  check?: (input: unknown) => T | undefined;
+  /**
+   * A plain check of a valid record (undefined: invalid, `validate` words why); optional.
+   * `reuse`: the input is a record the Avro reader just built, which the check may return as it is.
+   */
+  check?: (input: unknown, reuse: boolean) => T | undefined;
 }
 
 /**
@@ -349,7 +352,7 @@ function createDecoder<T>(contract: Contract<T>, options: DecoderOptions): Recor
   }
 
   function validated(raw: unknown, format: DecodeFormat): DecodeResult<T> {
-    const checked = contract.check?.(raw);
+    const checked = contract.check?.(raw, format === 'avro');
     if (checked !== undefined) return { ok: true, value: checked, format };
     const result = contract.validate(raw);
     return result.ok
