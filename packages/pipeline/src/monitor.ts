@@ -147,7 +147,10 @@ export class AuthorizationMonitor {
       // a third of the session at most, so two missed heartbeats do not expire a live member
       heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 2 * 1024 * 1024,
+      // 512 KB a partition: on a 1,000,000 backlog the monitor spent 6.2-6.7 µs of CPU per
+      // authorization against 8.0-8.4 µs at 2 MB, 7.7 at 1 MB and 6.6-7.2 at 256/128 KB: fetches
+      // of a few MB keep tens of thousands of decoded messages alive across young-generation GCs
+      maxBytesPerPartition: 512 * 1024,
       allowAutoTopicCreation: false,
     });
     this.#producer = options.kafka.producer({
