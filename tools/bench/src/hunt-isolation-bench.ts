@@ -84,6 +84,14 @@ async function rateWhile(
   return ((lastCommitted - firstCommitted) / (last - first)) * 1000;
 }
 
+/** A rate, or a clear refusal when the run was too short to time (NaN from {@link rateWhile}). */
+function timed(rate: number, what: string, messages: number): number {
+  if (!Number.isNaN(rate)) return rate;
+  throw new Error(
+    `${what} had less than 2 s of commits to time: the backlog is too small for this machine (use --messages ${messages * 3} or more)`,
+  );
+}
+
 /**
  * Issue 12 "Isolation": the live monitor's rate on a backlog alone, then on the same backlog
  * (a fresh group) with a retro-hunt running beside it over the same retained topic, at each
@@ -171,7 +179,7 @@ export async function runHuntIsolationBenchmark(options: HuntIsolationOptions): 
   try {
     for (const huntMaxRate of options.huntRates) {
       const label = huntMaxRate === null ? 'unthrottled' : `--max-rate ${huntMaxRate}`;
-      const monitorAlone = await monitorRun(() => true);
+      const monitorAlone = timed(await monitorRun(() => true), 'the monitor alone', options.messages);
       log(`  monitor alone: ${Math.round(monitorAlone).toLocaleString('en-US')}/s`);
 
       const incidentId = await newIncident();
@@ -197,7 +205,11 @@ export async function runHuntIsolationBenchmark(options: HuntIsolationOptions): 
         await sleep(POLL_MS);
       const huntStart = performance.now();
       const huntStartCommitted = await committedTotal(kafka, huntGroup, topics.authorizations);
-      const monitorBeside = await monitorRun(() => hunt.exitCode === null);
+      const monitorBeside = timed(
+        await monitorRun(() => hunt.exitCode === null),
+        `the monitor beside a hunt (${label})`,
+        options.messages,
+      );
       const huntRate =
         (((await committedTotal(kafka, huntGroup, topics.authorizations)) - huntStartCommitted) /
           (performance.now() - huntStart)) *

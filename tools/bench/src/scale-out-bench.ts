@@ -162,7 +162,7 @@ export async function runScaleOutBenchmark(options: ScaleOutBenchOptions): Promi
       }
       if (firstCommitted >= messages)
         throw new Error(
-          `the whole backlog was committed between two polls: too small to time (use --messages 200000 or more)`,
+          `the whole backlog was committed between two polls: too small to time (use --messages ${messages * 3} or more)`,
         );
       const seconds = (performance.now() - first) / 1000;
       const cpu = (window as ReturnType<typeof cpuWindow>).end();
