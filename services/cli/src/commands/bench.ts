@@ -34,7 +34,7 @@ endpoints, or the local stack's defaults), and writes a Markdown report to repor
   startup     monitor launch -> first batch processed against the running stack (target 3 s)
   hunt-isolation  (only with --only) the monitor's rate on a backlog alone, then beside a retro-hunt
            at each --hunt-rates throttle: the slowdown, and the highest throttle within 20%
-Options: --cards (1000000), --messages (300000), --latency-rate (5000), --latency-seconds (30),
+Options: --cards (1000000), --messages (1000000), --latency-rate (5000), --latency-seconds (30),
   --deliveries (50000), --dispatch-concurrency (128), --dispatchers (1: dispatcher processes),
   --filter-cards (10000000), --processes (1,2,3), --startups (5),
   --hunt-rates (5000,10000,20000,unlimited)
@@ -47,7 +47,7 @@ export const benchCommand: CommandHandler = {
       options: {
         only: { type: 'string' },
         cards: { type: 'string', default: '1000000' },
-        messages: { type: 'string', default: '300000' },
+        messages: { type: 'string', default: '1000000' },
         deliveries: { type: 'string', default: '50000' },
         'dispatch-concurrency': { type: 'string', default: '128' },
         dispatchers: { type: 'string', default: '1' },
