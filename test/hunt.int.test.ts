@@ -160,6 +160,24 @@ function keepingHistory(createTopics: Parameters<typeof createMonitorTopics>[0])
   );
 }
 
+/**
+ * Reads the alerts topic and checks it holds exactly the retrospective alerts of the expected
+ * events. Publishing is at least once (a producer retry or a batch read again after a rebalance
+ * can repeat an alert), and a repeat carries the same alertId: the set is what must be exact.
+ */
+async function expectHuntAlerts(
+  read: () => ReturnType<typeof alertsOn>,
+  events: ReadonlyArray<{ auth: CardAuthorizationInput; expected: boolean }>,
+) {
+  const expected = events
+    .filter((e) => e.expected)
+    .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
+  const alerts = await read();
+  expectOnlyExpected(alerts, expected);
+  expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+  return { alerts, expected };
+}
+
 /** Topics, a key, `cards` watched cards, their history produced, then their incident imported. */
 async function historyThenIncident(
   ctx: {
@@ -221,14 +239,8 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     const first = await hunt(env, ['--incident', incidentId]);
     expect(first.code, first.out).toBe(0);
     expect(first.out).toContain('complete');
-    const expected = events
-      .filter((e) => e.expected)
-      .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
-    const alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
-    expectOnlyExpected(alerts, expected);
-    // publishing is at least once (a producer retry or a batch read again after a rebalance can
-    // repeat an alert), and a repeat carries the same alertId: the set is what must be exact
-    expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+    const readAlerts = () => alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
+    const { alerts, expected } = await expectHuntAlerts(readAlerts, events);
     for (const alert of alerts) {
       expect(alert.retrospective).toBe(true);
       expect(alert.alertId).not.toBe(alertIdFor(alert.eventId));
@@ -245,14 +257,12 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     // a rerun raises the same alertIds (and a dry run publishes nothing)
     const again = await hunt(env, ['--incident', incidentId]);
     expect(again.code, again.out).toBe(0);
-    const after = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
+    const after = await readAlerts();
     expect(new Set(after.map((a) => a.alertId))).toEqual(new Set(expected));
     const dry = await hunt(env, ['--incident', incidentId, '--dry-run']);
     expect(dry.code, dry.out).toBe(0);
     expect(dry.out).toContain(`alerts ${expected.length} by severity`);
-    expect((await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts)).length).toBe(
-      after.length,
-    );
+    expect((await readAlerts()).length).toBe(after.length);
 
     // the same events exported from a warehouse: NDJSON (plus bad rows) and an Avro container
     const dir = mkdtempSync(join(tmpdir(), 'hunt-archive-'));
@@ -348,12 +358,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     expect(run.code, run.out).toBe(0);
     expect(run.out).toContain(`hunting ${incidentId}`);
     expect(run.out).toContain('complete');
-    const expected = events
-      .filter((e) => e.expected)
-      .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
-    const alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
-    expectOnlyExpected(alerts, expected);
-    expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+    await expectHuntAlerts(() => alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts), events);
     const dlq = await readToEnd(kafka, admin, topics.deadLetters);
     expect(dlq.map((m) => m.headers['lw-error-code']).sort()).toEqual(['JSON_INVALID', 'VALIDATION_FAILED']);
   });
@@ -398,12 +403,7 @@ describe('leakwatch hunt (the built CLI, real Kafka, registry and Redis)', () =>
     const resumed = await hunt(env, ['--incident', incidentId]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).toContain('resumed hunt');
-    const expected = events
-      .filter((e) => e.expected)
-      .map((e) => alertIdFor(e.auth.eventId, { retrospective: true }));
-    const alerts = await alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts);
-    expectOnlyExpected(alerts, expected);
-    expect(new Set(alerts.map((a) => a.alertId))).toEqual(new Set(expected));
+    await expectHuntAlerts(() => alertsOn(kafka, admin, endpoints.schemaRegistryUrl, topics.alerts), events);
     expect(resumed.out).toContain('read from before the planned start');
   });
   it('a window that retention deletes while the hunt runs: the hunt ends and counts what it lost', async ({
