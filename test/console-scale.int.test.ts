@@ -24,11 +24,11 @@ const COUNT = Number(process.env.LEAKWATCH_CONSOLE_SCALE_COUNT ?? 100_000);
  * Polls `read` until it gives a truthy value (page.waitForFunction evaluates its string with
  * eval, which the console's CSP rightly refuses).
  */
-function until<T>(read: () => Promise<T | null | false>): Promise<T> {
+function until<T>(read: () => Promise<T | null | false>, what = 'the page'): Promise<T> {
   return vi.waitFor(
     async () => {
       const value = await read();
-      if (!value) throw new Error('not yet');
+      if (!value) throw new Error(`not yet: ${what}`);
       return value;
     },
     { timeout: 30_000, interval: 10 },
@@ -108,13 +108,31 @@ describe('console at 100,000 alerts', () => {
         if (shown.length === 0 || shown.some((r) => r.classList.contains('placeholder'))) return null;
         return shown.map((r) => [Number(r.getAttribute('aria-rowindex')) - 2, r.cells[0].textContent]);
       })()`;
+      // what the list holds, for a failure's message
+      const feedState = `JSON.stringify((() => {
+        const box = document.getElementById('feed-scroll');
+        const rows = [...document.querySelectorAll('#feed tbody tr[data-index]')];
+        return {
+          scrollTop: box.scrollTop, scrollHeight: box.scrollHeight, clientHeight: box.clientHeight,
+          busy: document.getElementById('feed').getAttribute('aria-busy'),
+          status: document.getElementById('feed-status').textContent,
+          rows: rows.length, placeholders: rows.filter((r) => r.classList.contains('placeholder')).length,
+          first: rows[0] && rows[0].getAttribute('data-index'), last: rows.at(-1) && rows.at(-1).getAttribute('data-index'),
+          active: document.activeElement && (document.activeElement.tagName + ' ' + document.activeElement.getAttribute('aria-rowindex')),
+        };
+      })())`;
       for (const fraction of [0.001, 0.1, 0.33, 0.5, 0.77, 0.9, 1]) {
         const t = performance.now();
         await page.evaluate(`(() => {
           const box = document.getElementById('feed-scroll');
           box.scrollTop = (box.scrollHeight - box.clientHeight) * ${fraction};
         })()`);
-        const shown = await until(() => page.evaluate<Array<[number, string]> | null>(firstShown));
+        const shown = await until(
+          () => page.evaluate<Array<[number, string]> | null>(firstShown),
+          `rows after a jump to ${fraction}`,
+        ).catch(async (error: Error) => {
+          throw new Error(`${error.message}; the page: ${await page.evaluate<string>(feedState)}`);
+        });
         jumpMs.push(performance.now() - t);
         for (const [index, detected] of shown)
           expect(detected).toBe(new Date(t0 + (COUNT - 1 - index) * 1000).toISOString());
@@ -128,17 +146,33 @@ describe('console at 100,000 alerts', () => {
         domRows.push(await page.locator('#feed tbody tr').count());
       }
       expect(Math.max(...domRows)).toBeLessThan(150);
+      // the wheel scrolls smoothly: let it come to rest, or a scroll still under way lands after
+      // the End below and carries the focused last row out of the list (focus falls to <body>)
+      let restingAt = -1;
+      await until(async () => {
+        const at = await page.evaluate<number>(`document.getElementById('feed-scroll').scrollTop`);
+        const resting = at === restingAt;
+        restingAt = at;
+        await new Promise((r) => setTimeout(r, 250));
+        return resting;
+      }, 'the wheel scrolling to stop');
       // keyboard: Home and End reach both ends of the 100,000
+      const explain = async (error: Error) => {
+        throw new Error(`${error.message}; the page: ${await page.evaluate<string>(feedState)}`);
+      };
       await page.keyboard.press('Home');
-      await until(() =>
-        page.evaluate<boolean>(`document.activeElement.getAttribute('aria-rowindex') === '2'`),
-      );
+      await until(
+        () => page.evaluate<boolean>(`document.activeElement.getAttribute('aria-rowindex') === '2'`),
+        'Home',
+      ).catch(explain);
       await page.keyboard.press('End');
-      await until(() =>
-        page.evaluate<boolean>(
-          `document.activeElement.getAttribute('aria-rowindex') === '${COUNT + 1}' && document.activeElement.hasAttribute('data-alert-id')`,
-        ),
-      );
+      await until(
+        () =>
+          page.evaluate<boolean>(
+            `document.activeElement.getAttribute('aria-rowindex') === '${COUNT + 1}' && document.activeElement.hasAttribute('data-alert-id')`,
+          ),
+        'End',
+      ).catch(explain);
       console.info(
         `console scale: ${COUNT} alerts; started (view rebuilt) in ${startMs.toFixed(0)} ms; first feed page rendered in ${firstPageMs.toFixed(0)} ms; filtered page 4 of CRITICAL in ${renders.map((r) => r.toFixed(0)).join('/')} ms; scroll jumps shown in ${jumpMs.map((r) => r.toFixed(0)).join('/')} ms; rows in the DOM while scrolling ${Math.min(...domRows)}-${Math.max(...domRows)}`,
       );
