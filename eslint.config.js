@@ -51,6 +51,8 @@ export default tseslint.config(
         URLSearchParams: 'readonly',
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
+        AbortSignal: 'readonly',
+        AbortController: 'readonly',
       },
     },
   },

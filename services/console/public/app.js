@@ -24,6 +24,21 @@
   var PAGE = 100;
   var OVERSCAN = 10;
   var KEEP = 30 * PAGE;
+  // A page request that has not answered in this long is given up and asked again: without it, a
+  // request lost on the way (a dropped connection, a proxy holding it) left its rows "Loading…"
+  // for good, as the page stays marked loading until the request settles.
+  var FETCH_TIMEOUT_MS = 10000;
+
+  function timeoutSignal(ms) {
+    if (typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function')
+      return AbortSignal.timeout(ms);
+    if (typeof AbortController === 'undefined') return undefined;
+    var controller = new AbortController();
+    window.setTimeout(function () {
+      controller.abort();
+    }, ms);
+    return controller.signal;
+  }
 
   function ignoredKey(event) {
     return (
@@ -206,7 +221,7 @@
       var shiftedAtStart = shifted;
       var totalAtStart = total;
       var url = '/api/feed?' + (query ? query + '&' : '') + 'page=' + p + '&pageSize=' + PAGE;
-      fetch(url, { credentials: 'same-origin' })
+      fetch(url, { credentials: 'same-origin', signal: timeoutSignal(FETCH_TIMEOUT_MS) })
         .then(function (res) {
           if (!res.ok) throw new Error('HTTP ' + res.status);
           return res.json();
@@ -225,10 +240,17 @@
               if (!rows.has(i)) rows.set(i, { row: row, el: null });
             });
             evict();
+            if (status && status.getAttribute('data-error') === 'rows') {
+              status.textContent = '';
+              status.removeAttribute('data-error');
+            }
             done();
           },
           function (error) {
-            if (status) status.textContent = 'Could not load rows: ' + error.message;
+            if (status) {
+              status.textContent = 'Could not load rows (' + error.message + '); trying again.';
+              status.setAttribute('data-error', 'rows');
+            }
             done();
           },
         );
