@@ -40,6 +40,22 @@ function slug(name: string): string {
     .slice(0, 40);
 }
 
+/** Waits until every partition of `topics` has a leader (15 s at most). */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`no leaders after 15 s for ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export const integrationTest = test.extend<IntegrationFixtures>({
   // eslint-disable-next-line no-empty-pattern -- vitest needs the destructuring to see dependencies
   endpoints: async ({}, use) => {
@@ -68,7 +84,18 @@ export const integrationTest = test.extend<IntegrationFixtures>({
         numPartitions: config.numPartitions ?? 3,
         replicationFactor: 1,
       }));
-      await admin.createTopics({ topics: named, waitForLeaders: true });
+      try {
+        await admin.createTopics({ topics: named, waitForLeaders: true });
+      } catch (error) {
+        // kafkajs waits for leaders by asking for the topics' metadata and retries only "leader
+        // not available"; a broker under load can first answer "unknown topic" for topics it has
+        // just created. They exist: wait for their leaders here instead of failing the test.
+        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+        await waitForLeaders(
+          admin,
+          named.map((t) => t.topic),
+        );
+      }
       created.push(...named.map((t) => t.topic));
       return named.map((t) => t.topic);
     });
